@@ -1,0 +1,735 @@
+// parse(): .wf text -> ast::file. The only file that includes ANTLR.
+#include "dsl/parse.hpp"
+
+#include "TroupeLexer.h"
+#include "TroupeParser.h"
+#include "antlr4-runtime.h"
+
+#include <cmath>
+#include <cstdlib>
+
+namespace troupe::dsl {
+
+namespace {
+
+using troupe_grammar::TroupeLexer;
+using troupe_grammar::TroupeParser;
+using token_list = std::vector<std::unique_ptr<antlr4::Token>>;
+
+source_pos advance_pos(source_pos p, std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++p.line;
+      p.col = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++p.col;
+    }
+  }
+  return p;
+}
+
+source_pos token_begin(const antlr4::Token* t) {
+  return {static_cast<uint32_t>(t->getLine()),
+          static_cast<uint32_t>(t->getCharPositionInLine() + 1)};
+}
+
+source_range token_range(uint32_t file, const antlr4::Token* t) {
+  auto b = token_begin(t);
+  if (t->getType() == antlr4::Token::EOF)
+    return {file, b, {b.line, b.col + 1}};
+  return {file, b, advance_pos(b, t->getText())};
+}
+
+std::string describe_token(const antlr4::Token* t) {
+  if (t->getType() == antlr4::Token::EOF)
+    return "end of file";
+  std::string text = t->getText();
+  if (text.size() > 24)
+    text = text.substr(0, 21) + "...";
+  return "'" + text + "'";
+}
+
+std::string describe_type(const antlr4::dfa::Vocabulary& vocab, size_t type) {
+  if (type == antlr4::Token::EOF)
+    return "end of file";
+  switch (type) {
+    case TroupeLexer::IDENT: return "a name";
+    case TroupeLexer::NUMBER: return "a number";
+    case TroupeLexer::DURATION: return "a duration";
+    case TroupeLexer::STRING:
+    case TroupeLexer::SQ_STRING:
+    case TroupeLexer::TRIPLE_STRING: return "a string";
+    default: return vocab.getDisplayName(type);
+  }
+}
+
+// Turns ANTLR's syntax errors into E001 diagnostics that name what was found
+// and, when the set is small, what was expected.
+class error_listener : public antlr4::BaseErrorListener {
+public:
+  error_listener(uint32_t file, diagnostics& diags) : file_(file), diags_(diags) {}
+
+  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending,
+                   size_t line, size_t col, const std::string&,
+                   std::exception_ptr) override {
+    source_range range{file_, {uint32_t(line), uint32_t(col + 1)},
+                       {uint32_t(line), uint32_t(col + 2)}};
+    std::string found = "unexpected input";
+    if (offending) {
+      range = token_range(file_, offending);
+      found = "unexpected " + describe_token(offending);
+    }
+    std::string expected;
+    if (auto* parser = dynamic_cast<antlr4::Parser*>(recognizer)) {
+      std::vector<std::string> names;
+      try {
+        for (auto t : parser->getExpectedTokens().toList()) {
+          auto name = describe_type(parser->getVocabulary(), size_t(t));
+          if (std::find(names.begin(), names.end(), name) == names.end())
+            names.push_back(name);
+        }
+      } catch (...) {
+        names.clear();
+      }
+      if (!names.empty() && names.size() <= 6) {
+        expected = "; expected ";
+        for (size_t i = 0; i < names.size(); ++i)
+          expected += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ")
+                      + names[i];
+      }
+    }
+    if (++count_ > 50)
+      return; // One mistake can cascade; the first fifty say enough.
+    diags_.add(diag_code::E001, range, found + expected);
+  }
+
+private:
+  uint32_t file_;
+  diagnostics& diags_;
+  int count_ = 0;
+};
+
+bool is_open(const std::string& s) { return s == "(" || s == "[" || s == "{"; }
+bool is_close(const std::string& s) { return s == ")" || s == "]" || s == "}"; }
+bool is_operator(const antlr4::Token* t) {
+  static const char* ops[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">",
+                              ">=", "??", ".", "and", "or", "not"};
+  const auto text = t->getText();
+  for (auto* op : ops)
+    if (text == op)
+      return true;
+  return false;
+}
+
+// Reports lexical errors and inputs nested too deeply to parse safely, and
+// removes the error tokens. Returns false when parsing must not proceed.
+bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
+  bool ok = true;
+  std::vector<int> ops_at_level{0};
+  token_list kept;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    auto* t = tokens[i].get();
+    auto type = t->getType();
+    if (type == TroupeLexer::BAD_CHAR) {
+      std::string hint;
+      if (t->getText() == ";")
+        hint = "properties need no ';' separator";
+      else if (t->getText() == "\\")
+        hint = "backslash escapes are only valid inside strings";
+      diags.add(diag_code::E004, token_range(file, t),
+                "invalid character '" + t->getText() + "'", hint);
+      ok = false;
+      continue;
+    }
+    if (type == TroupeLexer::UNTERMINATED_STRING) {
+      auto range = token_range(file, t);
+      bool triple = !kept.empty() && kept.back()->getText() == "\"\""
+                    && kept.back()->getStopIndex() + 1 == t->getStartIndex();
+      if (triple)
+        range.begin = token_begin(kept.back().get());
+      diags.add(diag_code::E002, range,
+                triple ? "unterminated multi-line string"
+                       : "unterminated string",
+                triple ? "close it with '\"\"\"'"
+                       : "close the string on the same line, or use \"\"\" for "
+                         "multi-line text");
+      ok = false;
+      continue;
+    }
+    const auto text = t->getText();
+    if (type != TroupeLexer::STRING && type != TroupeLexer::SQ_STRING
+        && type != TroupeLexer::TRIPLE_STRING) {
+      if (is_open(text)) {
+        ops_at_level.push_back(0);
+        if (ops_at_level.size() > size_t(max_nesting) + 1) {
+          diags.add(diag_code::E007, token_range(file, t),
+                    "nesting deeper than " + std::to_string(max_nesting)
+                      + " levels");
+          return false;
+        }
+      } else if (is_close(text) && ops_at_level.size() > 1) {
+        ops_at_level.pop_back();
+      } else if (is_operator(t) && ++ops_at_level.back() > max_operators_per_level) {
+        diags.add(diag_code::E007, token_range(file, t),
+                  "more than " + std::to_string(max_operators_per_level)
+                    + " operators at one nesting level",
+                  "split the expression into steps");
+        return false;
+      }
+    }
+    kept.push_back(std::move(tokens[i]));
+  }
+  tokens = std::move(kept);
+  return ok;
+}
+
+// Builds AST nodes from a successful parse tree.
+class builder {
+public:
+  builder(uint32_t file, diagnostics& diags, int depth)
+    : file_(file), diags_(diags), depth_(depth) {}
+
+  bool failed() const { return failed_; }
+
+  source_range range(antlr4::ParserRuleContext* ctx) const {
+    auto b = token_begin(ctx->getStart());
+    auto* stop = ctx->getStop() ? ctx->getStop() : ctx->getStart();
+    auto e = stop->getType() == antlr4::Token::EOF ? token_begin(stop)
+                                                   : advance_pos(token_begin(stop),
+                                                             stop->getText());
+    return {file_, b, e};
+  }
+  source_range range(antlr4::tree::TerminalNode* n) const {
+    return token_range(file_, n->getSymbol());
+  }
+
+  ast::file build_file(TroupeParser::FileContext* ctx) {
+    ast::file f;
+    f.file_id = file_;
+    for (auto* item : ctx->item()) {
+      if (auto* i = item->importDecl()) f.items.push_back(build_import(i));
+      else if (auto* m = item->modelDecl()) f.items.push_back(build_model(m));
+      else if (auto* r = item->routerDecl()) f.items.push_back(build_router(r));
+      else if (auto* w = item->workflowDecl()) f.items.push_back(build_workflow(w));
+    }
+    f.end = token_range(file_, ctx->EOF()->getSymbol());
+    return f;
+  }
+
+  ast::expr_ptr build_expr(TroupeParser::ExprContext* ctx);
+
+private:
+  ast::import_decl build_import(TroupeParser::ImportDeclContext* ctx) {
+    ast::import_decl d;
+    d.registry = ctx->REGISTRY() != nullptr;
+    auto s = build_string(ctx->str());
+    d.path = s.plain_text();
+    d.raw = s.raw;
+    d.path_range = range(ctx->str());
+    d.range = range(ctx);
+    if (!s.is_plain()) {
+      diags_.add(diag_code::E034, d.path_range,
+                 "an import path cannot contain interpolation");
+    }
+    return d;
+  }
+
+  ast::model_decl build_model(TroupeParser::ModelDeclContext* ctx) {
+    return {ctx->IDENT()->getText(), range(ctx->IDENT()), range(ctx),
+            build_block(ctx->block())};
+  }
+
+  ast::router_decl build_router(TroupeParser::RouterDeclContext* ctx) {
+    return {range(ctx), build_block(ctx->block())};
+  }
+
+  ast::workflow_decl build_workflow(TroupeParser::WorkflowDeclContext* ctx) {
+    ast::workflow_decl w;
+    w.name = ctx->IDENT()->getText();
+    w.name_range = range(ctx->IDENT());
+    w.range = range(ctx);
+    for (auto* m : ctx->member()) {
+      if (auto* in = m->inputDecl()) {
+        ast::input_decl d;
+        d.name = in->IDENT()->getText();
+        d.name_range = range(in->IDENT());
+        d.range = range(in);
+        d.type = build_type(in->typeRef());
+        if (in->expr())
+          d.default_value = build_expr(in->expr());
+        w.members.emplace_back(std::move(d));
+      } else if (auto* out = m->outputDecl()) {
+        ast::output_decl d;
+        d.name = out->IDENT()->getText();
+        d.name_range = range(out->IDENT());
+        d.range = range(out);
+        d.type = build_type(out->typeRef());
+        d.value = build_expr(out->expr());
+        w.members.emplace_back(std::move(d));
+      } else if (auto* s = m->stepDecl()) {
+        w.members.emplace_back(build_step(s));
+      } else if (auto* r = m->routerDecl()) {
+        w.members.emplace_back(build_router(r));
+      }
+    }
+    return w;
+  }
+
+  ast::step_decl build_step(TroupeParser::StepDeclContext* ctx) {
+    ast::step_decl s;
+    auto* k = ctx->stepKind();
+    s.kind = k->LLM() ? ast::step_kind::llm
+             : k->TOOL() ? ast::step_kind::tool
+             : k->PLAN() ? ast::step_kind::plan
+                         : ast::step_kind::call;
+    s.name = ctx->IDENT()->getText();
+    s.name_range = range(ctx->IDENT());
+    s.range = range(ctx);
+    if (auto* f = ctx->forClause())
+      s.each = ast::for_clause{f->IDENT()->getText(), range(f->IDENT()),
+                               build_expr(f->expr())};
+    s.body = build_block(ctx->block());
+    return s;
+  }
+
+  ast::type_ref build_type(TroupeParser::TypeRefContext* ctx) {
+    ast::type_ref t;
+    t.name = ctx->IDENT()->getText();
+    t.range = range(ctx);
+    if (ctx->typeRef())
+      t.element = std::make_shared<ast::type_ref>(build_type(ctx->typeRef()));
+    return t;
+  }
+
+  ast::block build_block(TroupeParser::BlockContext* ctx) {
+    ast::block b;
+    b.range = range(ctx);
+    for (auto* e : ctx->entry()) {
+      ast::entry en;
+      en.range = range(e);
+      if (auto* v = dynamic_cast<TroupeParser::ValueEntryContext*>(e)) {
+        en.name = v->propName()->getText();
+        en.name_range = range(v->propName());
+        en.value = build_value(v->value());
+      } else if (auto* bl = dynamic_cast<TroupeParser::BlockEntryContext*>(e)) {
+        en.name = bl->propName()->getText();
+        en.name_range = range(bl->propName());
+        en.nested = std::make_shared<ast::block>(build_block(bl->block()));
+      } else if (auto* fl = dynamic_cast<TroupeParser::FlagEntryContext*>(e)) {
+        en.name = fl->propName()->getText();
+        en.name_range = range(fl->propName());
+      }
+      b.entries.push_back(std::move(en));
+    }
+    return b;
+  }
+
+  ast::expr_ptr build_value(TroupeParser::ValueContext* ctx) {
+    if (auto* p = dynamic_cast<TroupeParser::PlainValueContext*>(ctx))
+      return build_expr(p->expr());
+    auto e = std::make_shared<ast::expr>();
+    e->range = range(ctx);
+    if (auto* r = dynamic_cast<TroupeParser::RangeValueContext*>(ctx)) {
+      e->kind = ast::expr_kind::range;
+      e->args = {build_expr(r->expr(0)), build_expr(r->expr(1))};
+    } else if (auto* a = dynamic_cast<TroupeParser::AgreeValueContext*>(ctx)) {
+      e->kind = ast::expr_kind::agree;
+      e->args = {build_expr(a->expr(0)), build_expr(a->expr(1))};
+    }
+    return e;
+  }
+
+  ast::template_string build_string(TroupeParser::StrContext* ctx);
+  double parse_number(const std::string& text, source_range r);
+
+  uint32_t file_;
+  diagnostics& diags_;
+  int depth_;
+  bool failed_ = false;
+};
+
+double builder::parse_number(const std::string& text, source_range r) {
+  double v = std::strtod(text.c_str(), nullptr);
+  if (!std::isfinite(v)) {
+    diags_.add(diag_code::E008, r, "number '" + text + "' is out of range");
+    failed_ = true;
+    return 0;
+  }
+  return v;
+}
+
+ast::expr_ptr builder::build_expr(TroupeParser::ExprContext* ctx) {
+  using P = TroupeParser;
+  auto e = std::make_shared<ast::expr>();
+  e->range = range(ctx);
+  auto binary = [&](const std::string& op, P::ExprContext* l, P::ExprContext* r) {
+    e->kind = ast::expr_kind::binary;
+    e->op = op;
+    e->args = {build_expr(l), build_expr(r)};
+  };
+  if (auto* c = dynamic_cast<P::FieldExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::field;
+    e->text = c->IDENT()->getText();
+    e->args = {build_expr(c->expr())};
+  } else if (auto* c = dynamic_cast<P::IndexExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::index;
+    e->args = {build_expr(c->expr(0)), build_expr(c->expr(1))};
+  } else if (auto* c = dynamic_cast<P::NegExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::unary;
+    e->op = "-";
+    e->args = {build_expr(c->expr())};
+  } else if (auto* c = dynamic_cast<P::NotExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::unary;
+    e->op = "not";
+    e->args = {build_expr(c->expr())};
+  } else if (auto* c = dynamic_cast<P::MulExprContext*>(ctx)) {
+    binary(c->op->getText(), c->expr(0), c->expr(1));
+  } else if (auto* c = dynamic_cast<P::AddExprContext*>(ctx)) {
+    binary(c->op->getText(), c->expr(0), c->expr(1));
+  } else if (auto* c = dynamic_cast<P::CmpExprContext*>(ctx)) {
+    binary(c->op->getText(), c->expr(0), c->expr(1));
+  } else if (auto* c = dynamic_cast<P::AndExprContext*>(ctx)) {
+    binary("and", c->expr(0), c->expr(1));
+  } else if (auto* c = dynamic_cast<P::OrExprContext*>(ctx)) {
+    binary("or", c->expr(0), c->expr(1));
+  } else if (auto* c = dynamic_cast<P::CoalesceExprContext*>(ctx)) {
+    binary("??", c->expr(0), c->expr(1));
+  } else if (auto* c = dynamic_cast<P::CallExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::call;
+    e->text = c->IDENT()->getText();
+    for (auto* a : c->arg()) {
+      e->args.push_back(build_expr(a->expr()));
+      e->arg_names.push_back(a->IDENT() ? a->IDENT()->getText() : "");
+      e->arg_name_ranges.push_back(a->IDENT() ? range(a->IDENT()) : source_range{});
+    }
+  } else if (auto* c = dynamic_cast<P::ListExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::list;
+    for (auto* x : c->expr())
+      e->args.push_back(build_expr(x));
+  } else if (auto* c = dynamic_cast<P::ParenExprContext*>(ctx)) {
+    return build_expr(c->expr());
+  } else if (auto* c = dynamic_cast<P::NumberExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::number;
+    e->text = c->getText();
+    e->number = parse_number(e->text, e->range);
+  } else if (auto* c = dynamic_cast<P::DurationExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::duration;
+    e->text = c->getText();
+    auto unit_at = e->text.find_first_not_of("0123456789.");
+    auto unit = e->text.substr(unit_at);
+    double scale = unit == "ms" ? 1 : unit == "s" ? 1e3 : unit == "m" ? 6e4 : 3.6e6;
+    e->number = parse_number(e->text.substr(0, unit_at), e->range) * scale;
+  } else if (auto* c = dynamic_cast<P::StringExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::string;
+    e->str = build_string(c->str());
+  } else if (auto* c = dynamic_cast<P::BoolExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::boolean;
+    e->boolean = c->KW_TRUE() != nullptr;
+  } else if (dynamic_cast<P::NullExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::null;
+  } else if (auto* c = dynamic_cast<P::NameExprContext*>(ctx)) {
+    e->kind = ast::expr_kind::name;
+    e->text = c->IDENT()->getText();
+  }
+  return e;
+}
+
+std::optional<ast::expr_ptr> parse_interpolation(uint32_t file,
+                                                 const std::string& text,
+                                                 source_pos at,
+                                                 diagnostics& diags, int depth);
+
+// Decodes a string token: escapes, multi-line dedent, and `{{ expr }}` parts.
+class string_decoder {
+public:
+  string_decoder(uint32_t file, diagnostics& diags, int depth)
+    : file_(file), diags_(diags), depth_(depth) {}
+
+  bool decode(const std::string& raw, source_pos start, ast::template_string& out) {
+    out.raw = raw;
+    bool triple = raw.size() >= 6 && raw.compare(0, 3, "\"\"\"") == 0;
+    size_t q = triple ? 3 : 1;
+    std::string body = raw.substr(q, raw.size() - 2 * q);
+    source_pos pos = start;
+    pos.col += uint32_t(q);
+    auto lines = split_lines(body, pos);
+    if (triple)
+      dedent(lines);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (i > 0)
+        literal_ += '\n';
+      decode_line(lines[i], out);
+    }
+    flush(out);
+    return ok_;
+  }
+
+private:
+  struct line {
+    std::string text;
+    source_pos pos;
+    size_t skip = 0; // Indentation removed by dedent.
+  };
+
+  static std::vector<line> split_lines(const std::string& body, source_pos pos) {
+    std::vector<line> lines;
+    size_t begin = 0;
+    while (true) {
+      size_t nl = body.find('\n', begin);
+      std::string text = body.substr(begin, nl == std::string::npos ? nl : nl - begin);
+      if (!text.empty() && text.back() == '\r')
+        text.pop_back();
+      lines.push_back({text, pos, 0});
+      if (nl == std::string::npos)
+        break;
+      begin = nl + 1;
+      pos = {pos.line + 1, 1};
+    }
+    return lines;
+  }
+
+  static bool blank(const std::string& s) {
+    return s.find_first_not_of(" \t") == std::string::npos;
+  }
+
+  // Multi-line strings drop a blank first and last line and the indentation
+  // common to all non-blank lines, so prompts can be indented with the file.
+  static void dedent(std::vector<line>& lines) {
+    if (lines.size() > 1 && blank(lines.front().text))
+      lines.erase(lines.begin());
+    if (lines.size() > 1 && blank(lines.back().text))
+      lines.pop_back();
+    size_t common = std::string::npos;
+    for (const auto& l : lines)
+      if (!blank(l.text))
+        common = std::min(common, l.text.find_first_not_of(" \t"));
+    if (common == std::string::npos)
+      common = 0;
+    for (auto& l : lines)
+      l.skip = blank(l.text) ? l.text.size() : common;
+  }
+
+  void decode_line(const line& l, ast::template_string& out) {
+    const std::string& s = l.text;
+    auto pos_at = [&](size_t i) {
+      return advance_pos(l.pos, std::string_view(s).substr(0, i));
+    };
+    for (size_t i = l.skip; i < s.size();) {
+      char c = s[i];
+      if (c == '\\') {
+        i = decode_escape(s, i, pos_at);
+      } else if (c == '{' && i + 1 < s.size() && s[i + 1] == '{') {
+        size_t close = s.find("}}", i + 2);
+        source_range r{file_, pos_at(i), pos_at(close == std::string::npos ? s.size() : close + 2)};
+        if (close == std::string::npos) {
+          error(diag_code::E006, r, "unterminated interpolation",
+                "close it with '}}' on the same line, or write '\\{{' for "
+                "literal braces");
+          return;
+        }
+        std::string inner = s.substr(i + 2, close - i - 2);
+        if (blank(inner)) {
+          error(diag_code::E006, r, "empty interpolation",
+                "put an expression between '{{' and '}}'");
+        } else if (auto e = parse_interpolation(file_, inner, pos_at(i + 2),
+                                                diags_, depth_ + 1)) {
+          flush(out);
+          out.parts.push_back({"", *e});
+        } else {
+          ok_ = false;
+        }
+        i = close + 2;
+      } else {
+        literal_ += c;
+        ++i;
+      }
+    }
+  }
+
+  template <class PosAt>
+  size_t decode_escape(const std::string& s, size_t i, PosAt pos_at) {
+    if (i + 1 >= s.size()) {
+      error(diag_code::E003, {file_, pos_at(i), pos_at(i + 1)},
+            "a backslash cannot end a line", "write '\\\\' for a backslash");
+      return i + 1;
+    }
+    char n = s[i + 1];
+    switch (n) {
+      case 'n': literal_ += '\n'; return i + 2;
+      case 't': literal_ += '\t'; return i + 2;
+      case 'r': literal_ += '\r'; return i + 2;
+      case '\\': case '"': case '\'': case '{': case '}':
+        literal_ += n;
+        return i + 2;
+      case 'u': {
+        size_t close = s.find('}', i);
+        if (i + 2 < s.size() && s[i + 2] == '{' && close != std::string::npos
+            && close > i + 3 && close <= i + 9) {
+          std::string hex = s.substr(i + 3, close - i - 3);
+          if (hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+            unsigned long cp = std::stoul(hex, nullptr, 16);
+            if (cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) {
+              append_utf8(uint32_t(cp));
+              return close + 1;
+            }
+          }
+        }
+        error(diag_code::E003,
+              {file_, pos_at(i), pos_at(close == std::string::npos ? i + 2 : close + 1)},
+              "invalid unicode escape", "write \\u{XXXX} with 1 to 6 hex digits");
+        return close == std::string::npos ? i + 2 : close + 1;
+      }
+      default:
+        error(diag_code::E003, {file_, pos_at(i), pos_at(i + 2)},
+              std::string("unknown escape sequence '\\") + n + "'",
+              "valid escapes: \\n \\t \\r \\\\ \\\" \\' \\{ \\} \\u{XXXX}");
+        return i + 2;
+    }
+  }
+
+  void append_utf8(uint32_t cp) {
+    if (cp < 0x80) {
+      literal_ += char(cp);
+    } else if (cp < 0x800) {
+      literal_ += char(0xC0 | (cp >> 6));
+      literal_ += char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      literal_ += char(0xE0 | (cp >> 12));
+      literal_ += char(0x80 | ((cp >> 6) & 0x3F));
+      literal_ += char(0x80 | (cp & 0x3F));
+    } else {
+      literal_ += char(0xF0 | (cp >> 18));
+      literal_ += char(0x80 | ((cp >> 12) & 0x3F));
+      literal_ += char(0x80 | ((cp >> 6) & 0x3F));
+      literal_ += char(0x80 | (cp & 0x3F));
+    }
+  }
+
+  void flush(ast::template_string& out) {
+    if (!literal_.empty())
+      out.parts.push_back({std::move(literal_), nullptr});
+    literal_.clear();
+  }
+
+  void error(diag_code code, source_range r, std::string msg, std::string hint) {
+    diags_.add(code, r, std::move(msg), std::move(hint));
+    ok_ = false;
+  }
+
+  uint32_t file_;
+  diagnostics& diags_;
+  int depth_;
+  std::string literal_;
+  bool ok_ = true;
+};
+
+ast::template_string builder::build_string(TroupeParser::StrContext* ctx) {
+  ast::template_string s;
+  string_decoder dec(file_, diags_, depth_);
+  if (!dec.decode(ctx->getText(), token_begin(ctx->getStart()), s))
+    failed_ = true;
+  return s;
+}
+
+// Runs lexer and parser over `text` from entry rule `Rule`; positions start
+// at `at`. Returns the tree, or null after reporting errors.
+struct parse_run {
+  antlr4::ANTLRInputStream input;
+  TroupeLexer lexer;
+  token_list tokens;
+  std::unique_ptr<antlr4::ListTokenSource> source;
+  std::unique_ptr<antlr4::CommonTokenStream> stream;
+  std::unique_ptr<TroupeParser> parser;
+  std::unique_ptr<error_listener> listener;
+
+  parse_run(uint32_t file, const std::string& text, source_pos at,
+            diagnostics& diags, bool& ok)
+    : input(text), lexer(&input) {
+    lexer.removeErrorListeners();
+    lexer.setLine(at.line);
+    lexer.setCharPositionInLine(at.col - 1);
+    tokens = lexer.getAllTokens();
+    ok = scan_tokens(file, tokens, diags);
+    comments_from(tokens);
+    source = std::make_unique<antlr4::ListTokenSource>(std::move(tokens));
+    stream = std::make_unique<antlr4::CommonTokenStream>(source.get());
+    parser = std::make_unique<TroupeParser>(stream.get());
+    parser->removeErrorListeners();
+    listener = std::make_unique<error_listener>(file, diags);
+    parser->addErrorListener(listener.get());
+  }
+
+  void comments_from(const token_list& toks) {
+    for (const auto& t : toks)
+      if (t->getType() == TroupeLexer::COMMENT)
+        comments.push_back(t.get());
+  }
+
+  std::vector<const antlr4::Token*> comments;
+};
+
+std::optional<ast::expr_ptr> parse_interpolation(uint32_t file,
+                                                 const std::string& text,
+                                                 source_pos at,
+                                                 diagnostics& diags, int depth) {
+  if (depth > 4) {
+    diags.add(diag_code::E007, {file, at, advance_pos(at, text)},
+              "strings nested inside interpolations too deeply");
+    return std::nullopt;
+  }
+  size_t before = diags.error_count();
+  bool ok = false;
+  parse_run run(file, text, at, diags, ok);
+  if (!ok)
+    return std::nullopt;
+  auto* tree = run.parser->exprOnly();
+  if (diags.error_count() != before)
+    return std::nullopt;
+  builder b(file, diags, depth);
+  auto e = b.build_expr(tree->expr());
+  if (b.failed())
+    return std::nullopt;
+  return e;
+}
+
+} // namespace
+
+std::optional<ast::file> parse(const source_manager& sm, uint32_t file_id,
+                               diagnostics& diags) {
+  const auto& f = sm.file(file_id);
+  size_t bad = utf8_invalid_at(f.text);
+  if (bad != std::string_view::npos) {
+    auto pos = advance_pos({1, 1}, std::string_view(f.text).substr(0, bad));
+    diags.add(diag_code::E005, {file_id, pos, {pos.line, pos.col + 1}},
+              "the file is not valid UTF-8 (bad byte at offset "
+                + std::to_string(bad) + ")",
+              "save the file as UTF-8");
+    return std::nullopt;
+  }
+  try {
+    size_t before = diags.error_count();
+    bool ok = false;
+    parse_run run(file_id, f.text, {1, 1}, diags, ok);
+    if (!ok)
+      return std::nullopt;
+    auto* tree = run.parser->file();
+    if (diags.error_count() != before)
+      return std::nullopt;
+    builder b(file_id, diags, 0);
+    auto result = b.build_file(tree);
+    if (b.failed())
+      return std::nullopt;
+    for (const auto* t : run.comments)
+      result.comments.push_back({token_range(file_id, t), t->getText()});
+    return result;
+  } catch (const std::exception& e) {
+    // ANTLR reports through the listener; this guards against the runtime
+    // failing on input it was never meant to see.
+    diags.add(diag_code::E001, {file_id, {1, 1}, {1, 2}},
+              std::string("the parser failed: ") + e.what());
+    return std::nullopt;
+  }
+}
+
+} // namespace troupe::dsl
