@@ -120,7 +120,7 @@ private:
       diags_.add(diag_code::E061, e.range, msg,
                  "write gguf(\"file.gguf\") or openai(\"https://host/v1\", "
                  "model: \"name\", key_env: \"API_KEY_VAR\")");
-      return b;
+      return ir::backend{}; // No range: later checks skip it.
     };
     if (e.kind != ast::expr_kind::call)
       return bad("a backend must be gguf(...) or openai(...)");
@@ -454,7 +454,9 @@ private:
           std::vector<std::string> names;
           for (const auto& x : w.steps) names.push_back(x.name);
           diags_.add(diag_code::E044, at, "'after' names '" + name + "', which is not a step",
-                     did_you_mean(name, names));
+                     w.find_input(name) ? "'" + name + "' is an input: inputs are ready "
+                                          "before any step runs"
+                                        : did_you_mean(name, names));
         }
       }
       s.deps.assign(deps.begin(), deps.end());

@@ -368,7 +368,8 @@ private:
                           ? "no model is declared, so nothing can run step '" + s.name + "'"
                           : "no model serves domain '" + s.domain + "' of step '" + s.name + "'";
       diags_.add(diag_code::E059, at(s.ranges, "domain", s.name_range), msg,
-                 "declare a model with this domain, or import a registry");
+                 g.models.empty() ? "declare a model, or import a registry"
+                                  : "declare a model with this domain, or import a registry");
     }
   }
 
@@ -410,7 +411,7 @@ private:
     const auto& v = s.verify;
     for (const auto& [pattern, r] : v.regexes) {
       try {
-        std::regex re(pattern, std::regex::ECMAScript);
+        compile_regex(pattern);
       } catch (const std::regex_error& e) {
         diags_.add(diag_code::E055, r, "invalid regular expression: " + std::string(e.what()));
       }

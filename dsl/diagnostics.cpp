@@ -85,6 +85,10 @@ void render_excerpt(std::string& out, const source_manager& sm,
     return;
   const auto& f = sm.file(r.file);
   std::string line(f.line_text(r.begin.line));
+  // Quote broken UTF-8 as U+FFFD so the report itself stays valid text.
+  for (size_t bad = utf8_invalid_at(line); bad != std::string::npos;
+       bad = utf8_invalid_at(line))
+    line.replace(bad, 1, "\xEF\xBF\xBD");
   std::replace(line.begin(), line.end(), '\t', ' ');
   size_t width = utf8_length(line);
   std::string num = std::to_string(r.begin.line);

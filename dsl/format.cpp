@@ -102,7 +102,7 @@ public:
         out_ += "\n";
       else if (prev && blank_before(first_line(r.begin)))
         out_ += "\n";
-      comments_before(r.begin, "", prev != nullptr);
+      lead(r.begin, "", prev != nullptr);
       print_item(item);
       prev = &item;
     }
@@ -135,7 +135,8 @@ private:
   }
 
   // Prints pending comments that start before `pos`, each on its own line.
-  void comments_before(source_pos pos, const std::string& indent, bool not_first) {
+  // Returns whether it printed any.
+  bool comments_before(source_pos pos, const std::string& indent, bool not_first) {
     bool first = true;
     while (next_comment_ < f_.comments.size()
            && f_.comments[next_comment_].range.begin < pos) {
@@ -146,6 +147,14 @@ private:
       out_ += indent + c.text + "\n";
       first = false;
     }
+    return !first;
+  }
+
+  // Leading comments of the construct at `pos`, keeping a blank line that
+  // separated them from it.
+  void lead(source_pos pos, const std::string& indent, bool not_first) {
+    if (comments_before(pos, indent, not_first) && blank_before(pos.line))
+      out_ += "\n";
   }
 
   // Appends a comment that sat on the same source line as the end of the
@@ -180,7 +189,7 @@ private:
       auto r = member_range(m);
       if (!first && blank_before(first_line(r.begin)))
         out_ += "\n";
-      comments_before(r.begin, "  ", !first);
+      lead(r.begin, "  ", !first);
       print_member(m, "  ");
       first = false;
     }
@@ -223,7 +232,7 @@ private:
     for (const auto& e : b.entries) {
       if (!first && blank_before(first_line(e.range.begin)))
         out_ += "\n";
-      comments_before(e.range.begin, inner, !first);
+      lead(e.range.begin, inner, !first);
       out_ += inner + e.name;
       if (e.value) {
         out_ += ": " + value_str(*e.value, inner) + "\n";

@@ -166,7 +166,8 @@ bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
           diags.add(diag_code::E007, token_range(file, t),
                     "nesting deeper than " + std::to_string(max_nesting)
                       + " levels");
-          return false;
+          ok = false;
+          break;
         }
       } else if (is_close(text) && ops_at_level.size() > 1) {
         ops_at_level.pop_back();
@@ -175,7 +176,8 @@ bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
                   "more than " + std::to_string(max_operators_per_level)
                     + " operators at one nesting level",
                   "split the expression into steps");
-        return false;
+        ok = false;
+        break;
       }
     }
     kept.push_back(std::move(tokens[i]));
@@ -400,8 +402,8 @@ ast::expr_ptr builder::build_expr(TroupeParser::ExprContext* ctx) {
     e->text = c->IDENT()->getText();
     for (auto* a : c->arg()) {
       e->args.push_back(build_expr(a->expr()));
-      e->arg_names.push_back(a->IDENT() ? a->IDENT()->getText() : "");
-      e->arg_name_ranges.push_back(a->IDENT() ? range(a->IDENT()) : source_range{});
+      e->arg_names.push_back(a->propName() ? a->propName()->getText() : "");
+      e->arg_name_ranges.push_back(a->propName() ? range(a->propName()) : source_range{});
     }
   } else if (auto* c = dynamic_cast<P::ListExprContext*>(ctx)) {
     e->kind = ast::expr_kind::list;
@@ -707,6 +709,13 @@ std::optional<ast::file> parse(const source_manager& sm, uint32_t file_id,
               "save the file as UTF-8");
     return std::nullopt;
   }
+  if (size_t nul = f.text.find('\0'); nul != std::string::npos) {
+    auto pos = advance_pos({1, 1}, std::string_view(f.text).substr(0, nul));
+    diags.add(diag_code::E004, {file_id, pos, {pos.line, pos.col + 1}},
+              "invalid character: NUL byte at offset " + std::to_string(nul),
+              "is this a binary file?");
+    return std::nullopt;
+  }
   try {
     size_t before = diags.error_count();
     bool ok = false;
@@ -723,11 +732,10 @@ std::optional<ast::file> parse(const source_manager& sm, uint32_t file_id,
     for (const auto* t : run.comments)
       result.comments.push_back({token_range(file_id, t), t->getText()});
     return result;
-  } catch (const std::exception& e) {
+  } catch (...) {
     // ANTLR reports through the listener; this guards against the runtime
-    // failing on input it was never meant to see.
-    diags.add(diag_code::E001, {file_id, {1, 1}, {1, 2}},
-              std::string("the parser failed: ") + e.what());
+    // failing (it throws more than std::exception) on input it never expects.
+    diags.add(diag_code::E001, {file_id, {1, 1}, {1, 2}}, "the parser failed on this file");
     return std::nullopt;
   }
 }

@@ -41,6 +41,12 @@ const tool_spec* find_tool(const std::string& name) {
   return nullptr;
 }
 
+std::regex compile_regex(const std::string& pattern) {
+  if (pattern.rfind("(?i)", 0) == 0)
+    return std::regex(pattern.substr(4), std::regex::ECMAScript | std::regex::icase);
+  return std::regex(pattern, std::regex::ECMAScript);
+}
+
 std::vector<std::string> tool_names() {
   std::vector<std::string> names;
   for (const auto& t : builtin_tools())

@@ -2,6 +2,7 @@
 
 #include "dsl/types.hpp"
 
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ const std::vector<tool_spec>& builtin_tools();
 
 /// The tool named `name`, or null.
 const tool_spec* find_tool(const std::string& name);
+
+/// Compiles a verify/tool regex: ECMAScript syntax, and a leading "(?i)"
+/// makes it case-insensitive. Throws std::regex_error when invalid.
+std::regex compile_regex(const std::string& pattern);
 
 /// Names of all built-in tools (for "did you mean").
 std::vector<std::string> tool_names();

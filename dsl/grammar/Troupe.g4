@@ -60,7 +60,7 @@ expr        : expr '.' IDENT                                   # fieldExpr
             | KW_NULL                                             # nullExpr
             | IDENT                                            # nameExpr
             ;
-arg         : (IDENT ':')? expr ;
+arg         : (propName ':')? expr ;
 str         : STRING | SQ_STRING | TRIPLE_STRING ;
 
 IMPORT   : 'import' ;
