@@ -108,7 +108,7 @@ private:
     if (auto v = p.duration_ms("latency")) m.latency_ms = double(*v);
     if (auto v = p.integer("context")) m.context = *v;
     if (const auto* b = p.nested("deliberation"))
-      m.exit_threshold = read_deliberation(*b, "model '" + d.name + "'").exit_threshold;
+      m.exit_threshold = read_deliberation(*b, "model '" + d.name + "'", false).exit_threshold;
     m.ranges = p.ranges();
     return m;
   }
@@ -158,12 +158,17 @@ private:
     return b;
   }
 
-  ir::deliberation read_deliberation(const ast::block& b, const std::string& owner) {
+  // Steps may switch deliberation off; models only set their threshold.
+  ir::deliberation read_deliberation(const ast::block& b, const std::string& owner,
+                                     bool allow_off) {
     ir::deliberation d;
     d.range = b.range;
-    property_reader p(diags_, b, "deliberation of " + owner, {"exit_threshold", "off"});
+    std::vector<std::string> allowed{"exit_threshold"};
+    if (allow_off)
+      allowed.push_back("off");
+    property_reader p(diags_, b, "deliberation of " + owner, allowed);
     if (auto v = p.number("exit_threshold")) d.exit_threshold = v;
-    if (p.flag("off")) d.enabled = false;
+    if (allow_off && p.flag("off")) d.enabled = false;
     return d;
   }
 
@@ -301,7 +306,7 @@ private:
     s.fallback = p.ident("fallback");
     s.cache_ttl_ms = p.duration_ms("cache");
     if (const auto* b = p.nested("deliberation"))
-      s.delib = read_deliberation(*b, "step '" + s.name + "'");
+      s.delib = read_deliberation(*b, "step '" + s.name + "'", true);
   }
 
   void read_step_policies(property_reader& p, ir::step& s, const std::string& what) {
@@ -425,9 +430,28 @@ private:
     }
   }
 
+  // Input defaults are known before the run starts: literals only.
+  void require_constant(const ast::expr& e, const std::string& what) {
+    if (e.kind == ast::expr_kind::name) {
+      diags_.add(diag_code::E034, e.range,
+                 what + " must be a constant, but it names '" + e.text + "'",
+                 "defaults cannot refer to inputs or steps; compute the value in a step");
+      return;
+    }
+    if (e.kind == ast::expr_kind::string)
+      for (const auto& p : e.str.parts)
+        if (p.value) {
+          diags_.add(diag_code::E034, p.value->range, what + " cannot interpolate");
+          return;
+        }
+    for (const auto& a : e.args)
+      require_constant(*a, what);
+  }
+
   void resolve_workflow(const ir::graph& g, ir::workflow& w) {
     for (auto& in : w.inputs)
-      resolve(w, {&w}, in.default_value);
+      if (in.default_value)
+        require_constant(*in.default_value, "the default of input '" + in.name + "'");
     for (auto& s : w.steps) {
       std::set<std::string> deps, inputs;
       scope plain{&w, &s, false, false, &deps, &inputs};

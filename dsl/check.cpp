@@ -29,6 +29,17 @@ source_range at(const std::map<std::string, source_range>& ranges,
   return it != ranges.end() ? it->second : fallback;
 }
 
+// A literal of type `t`, for hints.
+std::string default_literal(const type& t) {
+  switch (t.kind()) {
+    case type_kind::number: return "0";
+    case type_kind::boolean: return "false";
+    case type_kind::list: return "[]";
+    case type_kind::json: return "null";
+    default: return "\"\"";
+  }
+}
+
 } // namespace
 
 class checker {
@@ -230,7 +241,8 @@ private:
         diags_.add(diag_code::E042, o.value->range,
                    "output '" + o.name + "' may be missing: step '" + cond->name
                      + "' runs only when its condition holds",
-                   "give a default with '??', for example " + cond->name + " ?? \"\"");
+                   "give a default with '??', for example " + cond->name + " ?? "
+                     + default_literal(o.type_));
     }
     check_unused(w);
     return order;
@@ -303,6 +315,15 @@ private:
         continue;
       }
       typer.expect(*a.value, &s, it->type_, "argument '" + a.name + "' of tool '" + s.target + "'");
+      if (s.target == "regex_extract" && a.name == "pattern"
+          && a.value->kind == ast::expr_kind::string && a.value->str.is_plain()) {
+        try {
+          compile_regex(a.value->str.plain_text());
+        } catch (const std::regex_error& e) {
+          diags_.add(diag_code::E055, a.value->range,
+                     "invalid regular expression: " + std::string(e.what()));
+        }
+      }
     }
     for (const auto& p : tool->params)
       if (p.required && std::none_of(s.args.begin(), s.args.end(),
@@ -472,8 +493,12 @@ private:
       if (auto p = j.find("properties"); p != j.end() && p->is_object())
         for (const auto& [k, sub] : p->items())
           walk(sub, depth + 1);
-      if (auto i = j.find("items"); i != j.end())
-        walk(*i, depth + 1);
+      if (auto i = j.find("items"); i != j.end()) {
+        if (i->is_array())
+          for (const auto& sub : *i) walk(sub, depth + 1); // Tuple form, drafts <= 2019-09.
+        else
+          walk(*i, depth + 1);
+      }
     };
     walk(doc, 0);
   }

@@ -122,6 +122,23 @@ bool is_operator(const antlr4::Token* t) {
   return false;
 }
 
+// Tokens after which a new expression starts at the same nesting level:
+// expressions never contain them outside brackets.
+bool resets_count(const antlr4::Token* t) {
+  const auto text = t->getText();
+  if (text == ":" || text == "=" || text == ",")
+    return true;
+  switch (t->getType()) {
+    case TroupeLexer::INPUT: case TroupeLexer::OUTPUT: case TroupeLexer::LLM:
+    case TroupeLexer::TOOL: case TroupeLexer::PLAN: case TroupeLexer::CALL:
+    case TroupeLexer::MODEL: case TroupeLexer::ROUTER: case TroupeLexer::WORKFLOW:
+    case TroupeLexer::IMPORT:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Reports lexical errors and inputs nested too deeply to parse safely, and
 // removes the error tokens. Returns false when parsing must not proceed.
 bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
@@ -171,6 +188,8 @@ bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
         }
       } else if (is_close(text) && ops_at_level.size() > 1) {
         ops_at_level.pop_back();
+      } else if (resets_count(t)) {
+        ops_at_level.back() = 0; // A new expression starts here.
       } else if (is_operator(t) && ++ops_at_level.back() > max_operators_per_level) {
         diags.add(diag_code::E007, token_range(file, t),
                   "more than " + std::to_string(max_operators_per_level)
@@ -233,6 +252,7 @@ private:
     if (!s.is_plain()) {
       diags_.add(diag_code::E034, d.path_range,
                  "an import path cannot contain interpolation");
+      failed_ = true;
     }
     return d;
   }
@@ -654,6 +674,14 @@ struct parse_run {
     tokens = lexer.getAllTokens();
     ok = scan_tokens(file, tokens, diags);
     comments_from(tokens);
+    if (tokens.empty()) {
+      // ListTokenSource refuses an empty list; an empty input is just EOF.
+      auto eof = std::make_unique<antlr4::CommonToken>(antlr4::Token::EOF);
+      eof->setLine(at.line);
+      eof->setCharPositionInLine(at.col - 1);
+      eof->setText("<EOF>");
+      tokens.push_back(std::move(eof));
+    }
     source = std::make_unique<antlr4::ListTokenSource>(std::move(tokens));
     stream = std::make_unique<antlr4::CommonTokenStream>(source.get());
     parser = std::make_unique<TroupeParser>(stream.get());

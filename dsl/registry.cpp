@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <regex>
 #include <set>
 
 namespace troupe::dsl {
@@ -56,6 +57,9 @@ private:
     m.name = name;
     m.name_range = node_range(file_, at);
     m.origin = "registry";
+    static const std::regex ident("[A-Za-z_][A-Za-z_0-9]*");
+    if (!std::regex_match(name, ident))
+      bad(at, "model name '" + name + "' must be a valid name (letters, digits, '_')");
     static const std::set<std::string> keys = {
       "backend", "path", "url", "model", "key_env", "domains", "accuracy",
       "cost", "latency_ms", "context", "exit_threshold"};
@@ -105,6 +109,8 @@ private:
     num("cost", m.cost_per_1k, "cost");
     num("latency_ms", m.latency_ms, "latency");
     num("context", m.context, "context");
+    if (auto n = t["context"]; n && n.is_floating_point())
+      bad(n.node()->source(), "context must be a whole number of tokens");
     if (auto n = t["exit_threshold"]; n) {
       if (auto v = n.value<double>()) {
         m.exit_threshold = *v;

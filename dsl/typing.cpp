@@ -267,8 +267,14 @@ type expr_typer::binary_type(const ast::expr& e, const ir::step* owner) {
       return mismatch(e, "cannot order " + operands());
     return type::boolean();
   }
-  if (op == "+" && l.is(type_kind::text) && r.is(type_kind::text))
-    return type::text();
+  if (op == "+") {
+    bool lt = l.is(type_kind::text), rt = r.is(type_kind::text);
+    bool lj = l.is(type_kind::json), rj = r.is(type_kind::json);
+    if ((lt && (rt || rj)) || (rt && lj))
+      return type::text();
+    if (lj && rj)
+      return type::json(); // Text or number: known at run time.
+  }
   if ((op == "+" || op == "-") && l.is(type_kind::duration) && r.is(type_kind::duration))
     return l;
   if (!is_number_like(l) || !is_number_like(r))
