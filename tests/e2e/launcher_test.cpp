@@ -1,0 +1,135 @@
+// The real `troupe` binary, run as a user would: exit codes, output streams,
+// files rewritten by fmt, and DOT that Graphviz accepts.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct run_result {
+  int status;
+  std::string out; // stdout and stderr together
+};
+
+run_result run(const std::string& args) {
+  std::string cmd = std::string(TROUPE_BIN) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    out.append(buf.data(), n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string sample(const std::string& name) {
+  return std::string(TROUPE_SOURCE_DIR) + "/workflows/" + name;
+}
+
+std::string scratch(const std::string& name, const std::string& text) {
+  auto dir = fs::temp_directory_path() / ("troupe-launcher-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto path = (dir / name).string();
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(launcher, check_accepts_every_sample) {
+  for (const auto& e : fs::directory_iterator(std::string(TROUPE_SOURCE_DIR) + "/workflows")) {
+    if (e.path().extension() != ".wf")
+      continue;
+    auto r = run("check " + e.path().string());
+    EXPECT_EQ(0, r.status) << e.path() << "\n" << r.out;
+    EXPECT_NE(r.out.find(": ok ("), std::string::npos) << r.out;
+  }
+}
+
+TEST(launcher, check_reports_all_errors_and_exits_1) {
+  auto path = scratch("bad.wf", "workflow w {\n  output a: text = x\n  output b: text = y\n}\n");
+  auto r = run("check " + path);
+  EXPECT_EQ(1, r.status);
+  EXPECT_NE(r.out.find("bad.wf:2:20: error[E020]: undefined name 'x'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bad.wf:3:20: error[E020]: undefined name 'y'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 errors, 0 warnings"), std::string::npos) << r.out;
+}
+
+TEST(launcher, check_ir_prints_the_graph) {
+  auto r = run("check --ir " + sample("hello.wf"));
+  EXPECT_EQ(0, r.status);
+  EXPECT_NE(r.out.find("order: [first_story, second_story, together]"), std::string::npos) << r.out;
+}
+
+TEST(launcher, fmt_rewrites_in_place_and_check_mode_reports) {
+  auto path = scratch("messy.wf", "workflow w { input a: text\n output o: text = a }\n");
+  auto r = run("fmt --check " + path);
+  EXPECT_EQ(1, r.status);
+  EXPECT_NE(r.out.find("not formatted"), std::string::npos) << r.out;
+  EXPECT_EQ("workflow w { input a: text\n output o: text = a }\n", slurp(path));
+  r = run("fmt " + path);
+  EXPECT_EQ(0, r.status) << r.out;
+  EXPECT_EQ("workflow w {\n  input a: text\n  output o: text = a\n}\n", slurp(path));
+  r = run("fmt --check " + path);
+  EXPECT_EQ(0, r.status) << r.out;
+  EXPECT_FALSE(fs::exists(path + ".troupe-fmt.tmp"));
+}
+
+TEST(launcher, fmt_refuses_files_with_syntax_errors) {
+  std::string text = "workflow w {\n  input a: text\n";
+  auto path = scratch("broken.wf", text);
+  auto r = run("fmt " + path);
+  EXPECT_EQ(1, r.status);
+  EXPECT_NE(r.out.find("error[E001]"), std::string::npos) << r.out;
+  EXPECT_EQ(text, slurp(path));
+}
+
+TEST(launcher, graph_output_is_accepted_by_graphviz) {
+  if (std::system("command -v dot >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "Graphviz 'dot' is not installed";
+  for (auto name : {"hello.wf", "qa_triage.wf", "summarize.wf", "supply_chain.wf", "plan_verify.wf"}) {
+    auto svg = scratch(std::string(name) + ".svg", "");
+    std::string cmd = std::string(TROUPE_BIN) + " graph " + sample(name) + " | dot -Tsvg -o " + svg;
+    ASSERT_EQ(0, std::system(cmd.c_str())) << name;
+    auto out = slurp(svg);
+    EXPECT_NE(out.find("<svg"), std::string::npos) << name;
+  }
+  auto r = run("graph " + sample("hello.wf"));
+  EXPECT_NE(r.out.find("\"hello/step/first_story\" -> \"hello/step/together\""), std::string::npos) << r.out;
+}
+
+TEST(launcher, usage_errors_exit_2) {
+  EXPECT_EQ(2, run("").status);
+  EXPECT_EQ(2, run("frobnicate").status);
+  EXPECT_EQ(2, run("check --no-such-flag " + sample("hello.wf")).status);
+  EXPECT_EQ(2, run("check /no/such/file.wf").status);
+}
+
+TEST(launcher, help_and_version) {
+  auto h = run("--help");
+  EXPECT_EQ(0, h.status);
+  EXPECT_NE(h.out.find("check"), std::string::npos);
+  EXPECT_NE(h.out.find("fmt"), std::string::npos);
+  EXPECT_NE(h.out.find("graph"), std::string::npos);
+  auto v = run("--version");
+  EXPECT_EQ(0, v.status);
+  EXPECT_EQ(0u, v.out.rfind("troupe ", 0)) << v.out;
+}
+
+} // namespace
