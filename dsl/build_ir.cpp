@@ -226,7 +226,7 @@ private:
       } else if (auto* out = std::get_if<ast::output_decl>(&m)) {
         if (outputs.declare(out->name, out->name_range))
           w.outputs.push_back({out->name, out->name_range, out->range,
-                               read_type(out->type), out->value, {}});
+                               read_type(out->type), out->value, {}, {}});
       } else if (auto* s = std::get_if<ast::step_decl>(&m)) {
         if (names.declare(s->name, s->name_range))
           w.steps.push_back(read_step(*s));

@@ -241,7 +241,7 @@ private:
         diags_.add(diag_code::E042, o.value->range,
                    "output '" + o.name + "' may be missing: step '" + cond->name
                      + "' runs only when its condition holds",
-                   "give a default with '??', for example " + cond->name + " ?? "
+                   "give a default with '?\?', for example " + cond->name + " ?? "
                      + default_literal(o.type_));
     }
     check_unused(w);

@@ -246,7 +246,7 @@ type expr_typer::binary_type(const ast::expr& e, const ir::step* owner) {
     if (l.is(type_kind::null))
       return r;
     if (!assignable(r, l))
-      return mismatch(e, "'??' needs a default of the same type: " + operands());
+      return mismatch(e, "'?\?' needs a default of the same type: " + operands());
     return l;
   }
   if (op == "and" || op == "or") {
