@@ -1,6 +1,8 @@
 // check(): ir::graph -> checked_graph.
 #include "dsl/check.hpp"
 
+#include "dsl/check_policies.hpp"
+
 #include "dsl/tools.hpp"
 #include "dsl/typing.hpp"
 
@@ -16,18 +18,6 @@
 namespace troupe::dsl {
 
 namespace {
-
-std::string fmt_num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
-source_range at(const std::map<std::string, source_range>& ranges,
-                const std::string& key, source_range fallback) {
-  auto it = ranges.find(key);
-  return it != ranges.end() ? it->second : fallback;
-}
 
 // A literal of type `t`, for hints.
 std::string default_literal(const type& t) {
@@ -48,8 +38,8 @@ public:
 
   std::optional<checked_graph> run(ir::graph g) {
     for (const auto& m : g.models)
-      check_model(m);
-    check_router(g.router);
+      check_model(m, diags_);
+    check_router(g.router, diags_);
     for (auto& w : g.workflows)
       for (auto& s : w.steps) {
         type base = base_output_type(g, s);
@@ -58,7 +48,7 @@ public:
     std::map<std::string, std::vector<std::string>> order;
     for (const auto& w : g.workflows) {
       if (w.router)
-        check_router(*w.router);
+        check_router(*w.router, diags_);
       order[w.name] = check_workflow(g, w);
     }
     check_call_cycles(g);
@@ -68,75 +58,6 @@ public:
   }
 
 private:
-  void out_of_range(source_range r, const std::string& msg, const std::string& hint = {}) {
-    diags_.add(diag_code::E051, r, msg, hint);
-  }
-
-  void check_unit_interval(const std::map<std::string, source_range>& ranges,
-                           const std::string& key, double v, source_range fallback,
-                           const std::string& what, bool open_zero) {
-    if (ranges.find(key) == ranges.end())
-      return;
-    bool bad = open_zero ? !(v > 0 && v <= 1) : !(v >= 0 && v <= 1);
-    if (bad)
-      out_of_range(at(ranges, key, fallback),
-                   what + " must be " + (open_zero ? "in (0, 1]" : "between 0 and 1")
-                     + ", found " + fmt_num(v));
-  }
-
-  void check_model(const ir::model& m) {
-    auto where = m.name_range;
-    std::string what = "model '" + m.name + "'";
-    check_unit_interval(m.ranges, "accuracy", m.accuracy, where, "accuracy of " + what, false);
-    if (m.cost_per_1k < 0)
-      out_of_range(at(m.ranges, "cost", where), "cost of " + what + " cannot be negative");
-    if (m.latency_ms <= 0)
-      out_of_range(at(m.ranges, "latency", where), "latency of " + what + " must be positive");
-    if (m.context < 1)
-      out_of_range(at(m.ranges, "context", where), "context of " + what + " must be at least 1 token");
-    if (m.exit_threshold && !(*m.exit_threshold > 0 && *m.exit_threshold <= 1))
-      out_of_range(at(m.ranges, "deliberation", where),
-                   "exit_threshold of " + what + " must be in (0, 1]");
-    for (const auto& d : m.domains)
-      if (d.empty())
-        out_of_range(at(m.ranges, "domains", where), "a domain name cannot be empty");
-    const auto& b = m.backend;
-    if (!b.range.valid())
-      return;
-    if (b.kind == ir::backend::gguf && b.path.empty())
-      diags_.add(diag_code::E061, b.range, "the gguf() file name is empty");
-    if (b.kind == ir::backend::openai) {
-      if (b.url.rfind("http://", 0) != 0 && b.url.rfind("https://", 0) != 0)
-        diags_.add(diag_code::E061, b.range,
-                   "endpoint URL '" + b.url + "' must start with http:// or https://");
-      static const std::regex env_name("[A-Za-z_][A-Za-z0-9_]*");
-      if (!b.key_env.empty() && !std::regex_match(b.key_env, env_name))
-        diags_.add(diag_code::E061, b.range,
-                   "key_env '" + b.key_env + "' is not a valid environment variable name",
-                   "name the variable that holds the key, not the key itself");
-    }
-  }
-
-  void check_router(const ir::router_policy& r) {
-    if (!r.declared || r.ranges.empty())
-      return;
-    const std::pair<const char*, double> ws[] = {
-      {"accuracy", r.accuracy}, {"cost", r.cost}, {"latency", r.latency}};
-    bool each_ok = true;
-    for (const auto& [k, v] : ws) {
-      if (r.ranges.count(k) && !(v >= 0 && v <= 1)) {
-        out_of_range(r.ranges.at(k), std::string("router weight '") + k
-                                       + "' must be between 0 and 1, found " + fmt_num(v));
-        each_ok = false;
-      }
-    }
-    double sum = r.accuracy + r.cost + r.latency;
-    if (each_ok && std::fabs(sum - 1.0) > 1e-6)
-      diags_.add(diag_code::E050, at(r.ranges, "weights", r.range),
-                 "router weights sum to " + fmt_num(sum) + ", not 1",
-                 "weights not given default to accuracy 0.75, cost 0.15, latency 0.10");
-  }
-
   // Kahn's algorithm in source order; reports each cycle once and returns a
   // run order of the acyclic part.
   std::vector<std::string> run_order(const ir::workflow& w) {
@@ -288,8 +209,8 @@ private:
       check_call_args(g, s, typer);
     if (s.kind == ast::step_kind::llm || s.kind == ast::step_kind::plan)
       check_model_use(g, s);
-    check_policies(s, what);
-    check_verify(g, s, what);
+    check_step_policies(s, diags_);
+    check_verify(s, s.model ? 0 : candidates(g, s).size(), diags_);
   }
 
   void check_tool_args(const ir::step& s, expr_typer& typer) {
@@ -373,134 +294,25 @@ private:
   void check_model_use(const ir::graph& g, const ir::step& s) {
     const ir::model* pinned = s.model ? g.find_model(*s.model) : nullptr;
     if (s.model && !s.domain.empty())
-      diags_.add(diag_code::W004, at(s.ranges, "domain", s.name_range),
+      diags_.add(diag_code::W004, range_of(s.ranges, "domain", s.name_range),
                  "step '" + s.name + "' pins model '" + *s.model
                    + "', so its domain does not affect routing",
                  "remove 'model' to let the router choose by domain");
     if (s.fallback && s.model && *s.fallback == *s.model)
-      diags_.add(diag_code::W003, at(s.ranges, "fallback", s.name_range),
+      diags_.add(diag_code::W003, range_of(s.ranges, "fallback", s.name_range),
                  "the fallback of step '" + s.name + "' is its own model");
     if (pinned && s.max_tokens > pinned->context)
-      diags_.add(diag_code::E060, at(s.ranges, "max_tokens", s.name_range),
+      diags_.add(diag_code::E060, range_of(s.ranges, "max_tokens", s.name_range),
                  "max_tokens " + std::to_string(s.max_tokens) + " exceeds model '"
                    + pinned->name + "' context of " + std::to_string(pinned->context));
     if (!s.model && candidates(g, s).empty()) {
       std::string msg = g.models.empty()
                           ? "no model is declared, so nothing can run step '" + s.name + "'"
                           : "no model serves domain '" + s.domain + "' of step '" + s.name + "'";
-      diags_.add(diag_code::E059, at(s.ranges, "domain", s.name_range), msg,
+      diags_.add(diag_code::E059, range_of(s.ranges, "domain", s.name_range), msg,
                  g.models.empty() ? "declare a model, or import a registry"
                                   : "declare a model with this domain, or import a registry");
     }
-  }
-
-  void check_policies(const ir::step& s, const std::string& what) {
-    if (s.retries < 0)
-      diags_.add(diag_code::E053, at(s.ranges, "retries", s.name_range),
-                 "retries of " + what + " cannot be negative");
-    else if (s.retries > 100)
-      out_of_range(at(s.ranges, "retries", s.name_range),
-                   "retries of " + what + " must be at most 100");
-    if (s.timeout_ms && *s.timeout_ms <= 0)
-      diags_.add(diag_code::E054, at(s.ranges, "timeout", s.name_range),
-                 "timeout of " + what + " must be positive",
-                 "leave 'timeout' out for no limit");
-    if (s.cache_ttl_ms && *s.cache_ttl_ms < 0)
-      out_of_range(at(s.ranges, "cache", s.name_range),
-                   "cache TTL of " + what + " cannot be negative", "0s disables caching");
-    if (s.kind != ast::step_kind::llm && s.kind != ast::step_kind::plan)
-      return;
-    if (s.ranges.count("max_tokens") && s.max_tokens < 1)
-      out_of_range(s.ranges.at("max_tokens"), "max_tokens of " + what + " must be at least 1");
-    if (s.ranges.count("temperature") && !(s.temperature >= 0 && s.temperature <= 2))
-      out_of_range(s.ranges.at("temperature"),
-                   "temperature of " + what + " must be between 0 and 2");
-    auto bounded = [&](const char* key, int64_t v, int64_t lo, int64_t hi) {
-      if (s.ranges.count(key) && (v < lo || v > hi))
-        out_of_range(s.ranges.at(key), std::string(key) + " of " + what + " must be between "
-                                         + std::to_string(lo) + " and " + std::to_string(hi));
-    };
-    bounded("max_steps", s.max_steps, 1, 64);
-    bounded("max_depth", s.max_depth, 1, 4);
-    bounded("candidates", s.candidates, 1, 16);
-    if (s.delib && s.delib->exit_threshold
-        && !(*s.delib->exit_threshold > 0 && *s.delib->exit_threshold <= 1))
-      out_of_range(s.delib->range, "exit_threshold of " + what + " must be in (0, 1]");
-  }
-
-  void check_verify(const ir::graph& g, const ir::step& s, const std::string& what) {
-    const auto& v = s.verify;
-    for (const auto& [pattern, r] : v.regexes) {
-      try {
-        compile_regex(pattern);
-      } catch (const std::regex_error& e) {
-        diags_.add(diag_code::E055, r, "invalid regular expression: " + std::string(e.what()));
-      }
-    }
-    if (v.schema)
-      check_schema(*v.schema, at(v.ranges, "schema", s.name_range));
-    if (v.length) {
-      auto [lo, hi] = *v.length;
-      if (lo < 0 || hi < lo)
-        diags_.add(diag_code::E057, at(v.ranges, "length", s.name_range),
-                   "length bounds " + std::to_string(lo) + ".." + std::to_string(hi)
-                     + " of " + what + " are invalid",
-                   "write min..max with 0 <= min <= max");
-    }
-    if (v.agree) {
-      auto [k, n] = *v.agree;
-      auto r = at(v.ranges, "agree", s.name_range);
-      if (k < 1 || n < 2 || k > n) {
-        diags_.add(diag_code::E052, r,
-                   "agreement " + std::to_string(k) + " of " + std::to_string(n)
-                     + " is impossible",
-                   "need 1 <= k <= n and n >= 2");
-      } else if (s.kind != ast::step_kind::llm && s.kind != ast::step_kind::plan) {
-        diags_.add(diag_code::E052, r, "agreement needs a model step; " + what + " runs a "
-                                         + ast::to_string(s.kind));
-      } else if (!s.model && int64_t(candidates(g, s).size()) < n) {
-        diags_.add(diag_code::E059, r,
-                   "agreement of " + what + " needs " + std::to_string(n)
-                     + " models but only " + std::to_string(candidates(g, s).size())
-                     + " can serve it");
-      }
-    }
-  }
-
-  void check_schema(const std::string& text, source_range r) {
-    auto doc = nlohmann::json::parse(text, nullptr, false);
-    if (doc.is_discarded()) {
-      diags_.add(diag_code::E056, r, "the schema is not valid JSON");
-      return;
-    }
-    static const std::set<std::string> types = {"object", "array", "string", "number",
-                                                "integer", "boolean", "null"};
-    std::function<void(const nlohmann::json&, int)> walk = [&](const nlohmann::json& j, int depth) {
-      if (depth > 64)
-        return;
-      if (!j.is_object() && !j.is_boolean()) {
-        diags_.add(diag_code::E056, r, "a JSON schema must be an object");
-        return;
-      }
-      if (!j.is_object())
-        return;
-      if (auto t = j.find("type"); t != j.end()) {
-        auto ok = [&](const nlohmann::json& x) { return x.is_string() && types.count(x.get<std::string>()); };
-        bool valid = ok(*t) || (t->is_array() && std::all_of(t->begin(), t->end(), ok));
-        if (!valid)
-          diags_.add(diag_code::E056, r, "schema type " + t->dump() + " is not a JSON type");
-      }
-      if (auto p = j.find("properties"); p != j.end() && p->is_object())
-        for (const auto& [k, sub] : p->items())
-          walk(sub, depth + 1);
-      if (auto i = j.find("items"); i != j.end()) {
-        if (i->is_array())
-          for (const auto& sub : *i) walk(sub, depth + 1); // Tuple form, drafts <= 2019-09.
-        else
-          walk(*i, depth + 1);
-      }
-    };
-    walk(doc, 0);
   }
 
   void check_unused(const ir::workflow& w) {
@@ -542,7 +354,7 @@ private:
           auto it = std::find(stack.begin(), stack.end(), callee->name);
           for (; it != stack.end(); ++it)
             path += *it + " -> ";
-          diags_.add(diag_code::E041, at(s.ranges, "use", s.name_range),
+          diags_.add(diag_code::E041, range_of(s.ranges, "use", s.name_range),
                      "workflow call cycle: " + path + callee->name,
                      "workflows cannot call themselves, directly or indirectly");
         } else if (state[callee->name] == 0) {

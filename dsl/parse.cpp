@@ -1,6 +1,8 @@
 // parse(): .wf text -> ast::file. The only file that includes ANTLR.
 #include "dsl/parse.hpp"
 
+#include "dsl/parse_string.hpp"
+
 #include "TroupeLexer.h"
 #include "TroupeParser.h"
 #include "antlr4-runtime.h"
@@ -15,19 +17,6 @@ namespace {
 using troupe_grammar::TroupeLexer;
 using troupe_grammar::TroupeParser;
 using token_list = std::vector<std::unique_ptr<antlr4::Token>>;
-
-source_pos advance_pos(source_pos p, std::string_view text) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      ++p.line;
-      p.col = 1;
-    } else if ((c & 0xC0) != 0x80) {
-      ++p.col;
-    }
-  }
-  return p;
-}
 
 source_pos token_begin(const antlr4::Token* t) {
   return {static_cast<uint32_t>(t->getLine()),
@@ -208,8 +197,7 @@ bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
 // Builds AST nodes from a successful parse tree.
 class builder {
 public:
-  builder(uint32_t file, diagnostics& diags, int depth)
-    : file_(file), diags_(diags), depth_(depth) {}
+  builder(uint32_t file, diagnostics& diags) : file_(file), diags_(diags) {}
 
   bool failed() const { return failed_; }
 
@@ -367,7 +355,6 @@ private:
 
   uint32_t file_;
   diagnostics& diags_;
-  int depth_;
   bool failed_ = false;
 };
 
@@ -460,196 +447,16 @@ ast::expr_ptr builder::build_expr(TroupeParser::ExprContext* ctx) {
 std::optional<ast::expr_ptr> parse_interpolation(uint32_t file,
                                                  const std::string& text,
                                                  source_pos at,
-                                                 diagnostics& diags, int depth);
-
-// Decodes a string token: escapes, multi-line dedent, and `{{ expr }}` parts.
-class string_decoder {
-public:
-  string_decoder(uint32_t file, diagnostics& diags, int depth)
-    : file_(file), diags_(diags), depth_(depth) {}
-
-  bool decode(const std::string& raw, source_pos start, ast::template_string& out) {
-    out.raw = raw;
-    bool triple = raw.size() >= 6 && raw.compare(0, 3, "\"\"\"") == 0;
-    size_t q = triple ? 3 : 1;
-    std::string body = raw.substr(q, raw.size() - 2 * q);
-    source_pos pos = start;
-    pos.col += uint32_t(q);
-    auto lines = split_lines(body, pos);
-    if (triple)
-      dedent(lines);
-    for (size_t i = 0; i < lines.size(); ++i) {
-      if (i > 0)
-        literal_ += '\n';
-      decode_line(lines[i], out);
-    }
-    flush(out);
-    return ok_;
-  }
-
-private:
-  struct line {
-    std::string text;
-    source_pos pos;
-    size_t skip = 0; // Indentation removed by dedent.
-  };
-
-  static std::vector<line> split_lines(const std::string& body, source_pos pos) {
-    std::vector<line> lines;
-    size_t begin = 0;
-    while (true) {
-      size_t nl = body.find('\n', begin);
-      std::string text = body.substr(begin, nl == std::string::npos ? nl : nl - begin);
-      if (!text.empty() && text.back() == '\r')
-        text.pop_back();
-      lines.push_back({text, pos, 0});
-      if (nl == std::string::npos)
-        break;
-      begin = nl + 1;
-      pos = {pos.line + 1, 1};
-    }
-    return lines;
-  }
-
-  static bool blank(const std::string& s) {
-    return s.find_first_not_of(" \t") == std::string::npos;
-  }
-
-  // Multi-line strings drop a blank first and last line and the indentation
-  // common to all non-blank lines, so prompts can be indented with the file.
-  static void dedent(std::vector<line>& lines) {
-    if (lines.size() > 1 && blank(lines.front().text))
-      lines.erase(lines.begin());
-    if (lines.size() > 1 && blank(lines.back().text))
-      lines.pop_back();
-    size_t common = std::string::npos;
-    for (const auto& l : lines)
-      if (!blank(l.text))
-        common = std::min(common, l.text.find_first_not_of(" \t"));
-    if (common == std::string::npos)
-      common = 0;
-    for (auto& l : lines)
-      l.skip = blank(l.text) ? l.text.size() : common;
-  }
-
-  void decode_line(const line& l, ast::template_string& out) {
-    const std::string& s = l.text;
-    auto pos_at = [&](size_t i) {
-      return advance_pos(l.pos, std::string_view(s).substr(0, i));
-    };
-    for (size_t i = l.skip; i < s.size();) {
-      char c = s[i];
-      if (c == '\\') {
-        i = decode_escape(s, i, pos_at);
-      } else if (c == '{' && i + 1 < s.size() && s[i + 1] == '{') {
-        size_t close = s.find("}}", i + 2);
-        source_range r{file_, pos_at(i), pos_at(close == std::string::npos ? s.size() : close + 2)};
-        if (close == std::string::npos) {
-          error(diag_code::E006, r, "unterminated interpolation",
-                "close it with '}}' on the same line, or write '\\{{' for "
-                "literal braces");
-          return;
-        }
-        std::string inner = s.substr(i + 2, close - i - 2);
-        if (blank(inner)) {
-          error(diag_code::E006, r, "empty interpolation",
-                "put an expression between '{{' and '}}'");
-        } else if (auto e = parse_interpolation(file_, inner, pos_at(i + 2),
-                                                diags_, depth_ + 1)) {
-          flush(out);
-          out.parts.push_back({"", *e});
-        } else {
-          ok_ = false;
-        }
-        i = close + 2;
-      } else {
-        literal_ += c;
-        ++i;
-      }
-    }
-  }
-
-  template <class PosAt>
-  size_t decode_escape(const std::string& s, size_t i, PosAt pos_at) {
-    if (i + 1 >= s.size()) {
-      error(diag_code::E003, {file_, pos_at(i), pos_at(i + 1)},
-            "a backslash cannot end a line", "write '\\\\' for a backslash");
-      return i + 1;
-    }
-    char n = s[i + 1];
-    switch (n) {
-      case 'n': literal_ += '\n'; return i + 2;
-      case 't': literal_ += '\t'; return i + 2;
-      case 'r': literal_ += '\r'; return i + 2;
-      case '\\': case '"': case '\'': case '{': case '}':
-        literal_ += n;
-        return i + 2;
-      case 'u': {
-        size_t close = s.find('}', i);
-        if (i + 2 < s.size() && s[i + 2] == '{' && close != std::string::npos
-            && close > i + 3 && close <= i + 9) {
-          std::string hex = s.substr(i + 3, close - i - 3);
-          if (hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
-            unsigned long cp = std::stoul(hex, nullptr, 16);
-            if (cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) {
-              append_utf8(uint32_t(cp));
-              return close + 1;
-            }
-          }
-        }
-        error(diag_code::E003,
-              {file_, pos_at(i), pos_at(close == std::string::npos ? i + 2 : close + 1)},
-              "invalid unicode escape", "write \\u{XXXX} with 1 to 6 hex digits");
-        return close == std::string::npos ? i + 2 : close + 1;
-      }
-      default:
-        error(diag_code::E003, {file_, pos_at(i), pos_at(i + 2)},
-              std::string("unknown escape sequence '\\") + n + "'",
-              "valid escapes: \\n \\t \\r \\\\ \\\" \\' \\{ \\} \\u{XXXX}");
-        return i + 2;
-    }
-  }
-
-  void append_utf8(uint32_t cp) {
-    if (cp < 0x80) {
-      literal_ += char(cp);
-    } else if (cp < 0x800) {
-      literal_ += char(0xC0 | (cp >> 6));
-      literal_ += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      literal_ += char(0xE0 | (cp >> 12));
-      literal_ += char(0x80 | ((cp >> 6) & 0x3F));
-      literal_ += char(0x80 | (cp & 0x3F));
-    } else {
-      literal_ += char(0xF0 | (cp >> 18));
-      literal_ += char(0x80 | ((cp >> 12) & 0x3F));
-      literal_ += char(0x80 | ((cp >> 6) & 0x3F));
-      literal_ += char(0x80 | (cp & 0x3F));
-    }
-  }
-
-  void flush(ast::template_string& out) {
-    if (!literal_.empty())
-      out.parts.push_back({std::move(literal_), nullptr});
-    literal_.clear();
-  }
-
-  void error(diag_code code, source_range r, std::string msg, std::string hint) {
-    diags_.add(code, r, std::move(msg), std::move(hint));
-    ok_ = false;
-  }
-
-  uint32_t file_;
-  diagnostics& diags_;
-  int depth_;
-  std::string literal_;
-  bool ok_ = true;
-};
+                                                 diagnostics& diags);
 
 ast::template_string builder::build_string(TroupeParser::StrContext* ctx) {
   ast::template_string s;
-  string_decoder dec(file_, diags_, depth_);
-  if (!dec.decode(ctx->getText(), token_begin(ctx->getStart()), s))
+  auto sub_parse = [this](const std::string& text, source_pos at) -> ast::expr_ptr {
+    auto e = parse_interpolation(file_, text, at, diags_);
+    return e ? *e : nullptr;
+  };
+  if (!decode_string(file_, ctx->getText(), token_begin(ctx->getStart()), diags_,
+                     sub_parse, s))
     failed_ = true;
   return s;
 }
@@ -702,12 +509,7 @@ struct parse_run {
 std::optional<ast::expr_ptr> parse_interpolation(uint32_t file,
                                                  const std::string& text,
                                                  source_pos at,
-                                                 diagnostics& diags, int depth) {
-  if (depth > 4) {
-    diags.add(diag_code::E007, {file, at, advance_pos(at, text)},
-              "strings nested inside interpolations too deeply");
-    return std::nullopt;
-  }
+                                                 diagnostics& diags) {
   size_t before = diags.error_count();
   bool ok = false;
   parse_run run(file, text, at, diags, ok);
@@ -716,7 +518,7 @@ std::optional<ast::expr_ptr> parse_interpolation(uint32_t file,
   auto* tree = run.parser->exprOnly();
   if (diags.error_count() != before)
     return std::nullopt;
-  builder b(file, diags, depth);
+  builder b(file, diags);
   auto e = b.build_expr(tree->expr());
   if (b.failed())
     return std::nullopt;
@@ -753,7 +555,7 @@ std::optional<ast::file> parse(const source_manager& sm, uint32_t file_id,
     auto* tree = run.parser->file();
     if (diags.error_count() != before)
       return std::nullopt;
-    builder b(file_id, diags, 0);
+    builder b(file_id, diags);
     auto result = b.build_file(tree);
     if (b.failed())
       return std::nullopt;
