@@ -9,8 +9,8 @@
 
 namespace troupe::actors {
 
-/// Reply to a model_probe request: what runtime::gguf_probe found for one
-/// model file. A failure is data, not a caf::error: set-up verification
+/// Reply to a model_probe request: what gpu::gguf_file found for one model
+/// file (error_message starts with the defective field, "field 'X': ..."). A failure is data, not a caf::error: set-up verification
 /// reports it to the user with the offset.
 /// Invariants: ok implies error_message is empty and error_offset is 0;
 /// !ok implies error_message is not empty and the info fields are 0/empty.

@@ -2,7 +2,7 @@
 
 #include "caf/typed_event_based_actor.hpp"
 
-#include "runtime/gguf_probe.hpp"
+#include "gpu/gguf/gguf_file.hpp"
 #include "runtime/model_paths.hpp"
 
 namespace troupe::actors {
@@ -16,19 +16,21 @@ model_probe_reply model_probe(const std::string& model) {
     return reply;
   }
   reply.path = path.value().string();
-  const auto probed = runtime::gguf_probe(path.value());
-  if (!probed) {
-    reply.error_offset = probed.error().offset;
-    reply.error_message = probed.error().message;
+  const auto file = gpu::gguf_file::open(reply.path);
+  if (!file) {
+    const auto& e = file.error();
+    reply.error_offset = e.offset;
+    reply.error_message =
+      e.field.empty() ? e.message : "field '" + e.field + "': " + e.message;
     return reply;
   }
-  const auto& info = probed.value();
+  const auto& f = file.value();
   reply.ok = true;
-  reply.version = info.version;
-  reply.tensor_count = info.tensor_count;
-  reply.metadata_count = info.metadata_count;
-  reply.file_size = info.file_size;
-  reply.architecture = info.architecture;
+  reply.version = f.version();
+  reply.tensor_count = f.tensors().size();
+  reply.metadata_count = f.metadata().size();
+  reply.file_size = f.file_size();
+  reply.architecture = std::string(f.architecture());
   return reply;
 }
 

@@ -16,9 +16,11 @@ namespace troupe::actors {
 using probe_actor = caf::typed_actor<
   caf::replies_to<model_probe_atom, std::string>::with<model_probe_reply>>;
 
-/// The plain function behind probe_actor: resolves `model`, runs
-/// runtime::gguf_probe and packs the outcome. Never throws for missing or
-/// corrupt files; blocks on file I/O. Safe to call from any thread.
+/// The plain function behind probe_actor: resolves `model`, opens it with
+/// gpu::gguf_file (mapping it and validating header, metadata, tensor
+/// descriptors and data extents, without reading tensor data) and packs the
+/// outcome. Never throws for missing or corrupt files; blocks on file I/O.
+/// Safe to call from any thread.
 model_probe_reply model_probe(const std::string& model);
 
 /// Spawns a probe_actor on its own thread (caf::detached), because probing

@@ -57,7 +57,8 @@ models_dir_candidates(const model_paths_options& options = {});
 /// regular file in the first candidate directory that has it. A name with a
 /// directory part ("./x.gguf", "/abs/x.gguf") is taken as a path and only
 /// checked for existence. Returns model_path_error listing every path tried
-/// when none exists. Does not validate the file's content (see gguf_probe).
+/// when none exists. Does not validate the file's content (see
+/// gpu::gguf_file).
 result<std::filesystem::path, model_path_error>
 model_path_resolve(std::string_view name,
                    const model_paths_options& options = {});

@@ -1,6 +1,8 @@
 // troupe: the launcher. Parses the command line and hands each command to a
 // plain function; exit status 0 success, 1 failure in the input, 2 usage error.
 #include "actors/launcher/dsl_commands.hpp"
+#include "actors/launcher/engine_commands.hpp"
+#include "actors/launcher/model_commands.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -27,6 +29,39 @@ int main(int argc, char** argv) {
   auto* graph = app.add_subcommand("graph", "Print the checked graph as Graphviz DOT");
   graph->add_option("file", graph_file, "Workflow file")->required()->check(CLI::ExistingFile);
 
+  auto* model = app.add_subcommand("model", "Inspect model files");
+  model->require_subcommand(1);
+  std::string info_file;
+  auto* model_info = model->add_subcommand(
+    "info", "Print a GGUF file's version, metadata and tensors; exit 1 if it is invalid");
+  model_info->add_option("file", info_file, "GGUF file, or a model name in the models directory")
+    ->required();
+  std::string synth_shape, synth_type = "q8_0", synth_out;
+  unsigned long long synth_seed = 1;
+  auto* model_synth = model->add_subcommand(
+    "synth", "Write a GGUF Llama model with random weights of a realistic shape");
+  model_synth->add_option("--shape", synth_shape, "tiny, 15m, 42m or 110m")->required();
+  model_synth->add_option("--type", synth_type, "Weight type: f32, f16, bf16, q8_0, q4_0, q4_1, ...");
+  model_synth->add_option("-o,--output", synth_out, "Output file")->required();
+  model_synth->add_option("--seed", synth_seed, "Random seed");
+
+  troupe::launcher::generate_options gen;
+  auto* generate = app.add_subcommand("generate", "Generate text with a GGUF model");
+  generate->add_option("-m,--model", gen.model, "Model file or name in the models directory")->required();
+  generate->add_option("-p,--prompt", gen.prompt, "Prompt text")->required();
+  generate->add_option("-n,--max-tokens", gen.max_tokens, "Tokens to generate")->check(CLI::PositiveNumber);
+  generate->add_option("--temp", gen.temperature, "Temperature (0: greedy)")->check(CLI::NonNegativeNumber);
+  generate->add_option("--top-k", gen.top_k, "Top-k (0: off)")->check(CLI::NonNegativeNumber);
+  generate->add_option("--top-p", gen.top_p, "Top-p")->check(CLI::Range(0.0, 1.0));
+  generate->add_option("--min-p", gen.min_p, "Min-p")->check(CLI::Range(0.0, 1.0));
+  generate->add_option("--repeat-penalty", gen.repeat_penalty, "Repetition penalty");
+  generate->add_option("--seed", gen.seed, "Random seed");
+  generate->add_option("-t,--threads", gen.threads, "CPU threads")->check(CLI::Range(1, 256));
+  generate->add_flag("--chat", gen.chat, "Wrap the prompt in the model's chat template");
+  generate->add_option("--system", gen.system, "With --chat: a system message");
+  generate->add_option("--template", gen.chat_format, "With --chat: chatml, llama2 or plain");
+  generate->add_option("--stop", gen.stop, "Stop before this text (repeatable)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -41,5 +76,8 @@ int main(int argc, char** argv) {
   if (check->parsed()) return cmd_check(check_files, dump_ir);
   if (fmt->parsed()) return cmd_fmt(fmt_files, fmt_check);
   if (graph->parsed()) return cmd_graph(graph_file);
+  if (model_info->parsed()) return cmd_model_info(info_file);
+  if (model_synth->parsed()) return cmd_model_synth(synth_shape, synth_type, synth_out, synth_seed);
+  if (generate->parsed()) return cmd_generate(gen);
   return 2;
 }

@@ -79,6 +79,15 @@ private:
 
 status rms_norm_device(const float* x, const float* w, float* y,
                        std::size_t rows, std::size_t cols, float eps) noexcept {
+  if (auto st = rms_norm_async(x, w, y, rows, cols, eps); !st.ok())
+    return st;
+  if (auto err = cudaDeviceSynchronize(); err != cudaSuccess)
+    return cuda_failure("rms_norm: execution", err);
+  return {};
+}
+
+status rms_norm_async(const float* x, const float* w, float* y,
+                      std::size_t rows, std::size_t cols, float eps) noexcept {
   if (rows == 0)
     return {};
   if (x == nullptr || w == nullptr || y == nullptr || cols == 0)
@@ -91,8 +100,6 @@ status rms_norm_device(const float* x, const float* w, float* y,
     x, w, y, static_cast<int>(cols), eps);
   if (auto err = cudaGetLastError(); err != cudaSuccess)
     return cuda_failure("rms_norm: launch", err);
-  if (auto err = cudaDeviceSynchronize(); err != cudaSuccess)
-    return cuda_failure("rms_norm: execution", err);
   return {};
 }
 

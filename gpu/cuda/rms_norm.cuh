@@ -18,6 +18,13 @@ namespace troupe::gpu::cuda {
 status rms_norm_device(const float* x, const float* w, float* y,
                        std::size_t rows, std::size_t cols, float eps) noexcept;
 
+/// rms_norm_device without the wait: enqueues the kernel on the default
+/// stream of the current device and returns; faults during execution
+/// surface at the next synchronizing call. For the CUDA backend, which
+/// queues a whole forward pass and waits once.
+status rms_norm_async(const float* x, const float* w, float* y,
+                      std::size_t rows, std::size_t cols, float eps) noexcept;
+
 /// Host-memory convenience around rms_norm_device: copies x and w to device 0,
 /// runs the kernel, copies y back. Buffers are host memory owned by the
 /// caller; y may alias x. Returns status_code::no_device (not an exception)

@@ -83,6 +83,17 @@ TEST_F(probe_actor_test, corrupt_file_replies_with_offset) {
     EXPECT_EQ(reply.error_offset, 4u) << reply.error_message;
 }
 
+TEST_F(probe_actor_test, corrupt_file_reply_names_the_field) {
+  // The header stops inside the tensor count (bytes 8..15).
+  const fs::path corrupt = dir_.path() / "short.gguf";
+  test::write_bytes(corrupt, {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1, 0, 0});
+  const auto reply = ask(corrupt.string());
+  EXPECT_FALSE(reply.ok);
+  EXPECT_EQ(reply.error_offset, 8u);
+  EXPECT_EQ(reply.error_message.rfind("field 'tensor_count': needs 8 bytes", 0), 0u)
+    << reply.error_message;
+}
+
 TEST_F(probe_actor_test, unknown_model_name_replies_with_search_list) {
   const auto reply = ask(dir_.path().string() + "/absent.gguf");
   EXPECT_FALSE(reply.ok);

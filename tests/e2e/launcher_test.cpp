@@ -132,4 +132,59 @@ TEST(launcher, help_and_version) {
   EXPECT_EQ(0u, v.out.rfind("troupe ", 0)) << v.out;
 }
 
+// The shared stories260K.gguf (beside the repository, or in models/ after
+// scripts/setup), or "" when neither exists.
+std::string stories260k() {
+  for (auto rel : {"/../shared/models/stories260K.gguf", "/models/stories260K.gguf"}) {
+    std::string path = std::string(TROUPE_SOURCE_DIR) + rel;
+    if (fs::is_regular_file(path))
+      return path;
+  }
+  return "";
+}
+
+TEST(launcher, model_info_prints_header_metadata_and_tensors) {
+  const auto model = stories260k();
+  if (model.empty())
+    GTEST_SKIP() << "stories260K.gguf not found beside the repository";
+  auto r = run("model info " + model);
+  EXPECT_EQ(0, r.status) << r.out;
+  for (const char* expected :
+       {"GGUF version: 3\n", "architecture: llama\n",
+        "size: 1185376 bytes; alignment 32; tensor data from byte 14176\n",
+        "metadata: 19 keys\n",
+        "tokenizer.ggml.tokens                   [string; 512] \"<unk>\", \"<s>\", \"</s>\",",
+        "llama.block_count                       u32 5\n",
+        "llama.attention.layer_norm_rms_epsilon  f32 1e-05\n",
+        "tensors: 48, 1171200 bytes of data\n",
+        "  token_embd.weight         F32     [64, 512]  131072        14176\n",
+        "  output_norm.weight        F32     [64]       256           145248\n"})
+    EXPECT_NE(r.out.find(expected), std::string::npos) << expected << "\n" << r.out;
+}
+
+TEST(launcher, model_info_on_a_truncated_copy_reports_the_field_and_exits_1) {
+  const auto model = stories260k();
+  if (model.empty())
+    GTEST_SKIP() << "stories260K.gguf not found beside the repository";
+  const std::string bytes = slurp(model);
+  // Cut inside the vocabulary, and inside the last tensor's data.
+  auto head = scratch("head.gguf", bytes.substr(0, 5000));
+  auto r = run("model info " + head);
+  EXPECT_EQ(1, r.status) << r.out;
+  EXPECT_EQ(r.out, head + ": byte 4996: field 'tokenizer.ggml.tokens[370]': needs 8 bytes"
+                          " from byte 4996 but the file ends at byte 5000 (truncated?)\n");
+  auto tail = scratch("tail.gguf", bytes.substr(0, bytes.size() - 1));
+  r = run("model info " + tail);
+  EXPECT_EQ(1, r.status) << r.out;
+  EXPECT_EQ(0u, r.out.rfind(tail + ": byte ", 0)) << r.out;
+  EXPECT_NE(r.out.find(":data': needs "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("GGUF version"), std::string::npos) << r.out;
+}
+
+TEST(launcher, model_needs_a_subcommand_and_a_file) {
+  EXPECT_EQ(2, run("model").status);
+  EXPECT_EQ(2, run("model info").status);
+  EXPECT_EQ(1, run("model info /no/such/model.gguf").status);
+}
+
 } // namespace

@@ -9,7 +9,8 @@
 #include <vector>
 
 // Real files for tests: a scratch directory per test and the shared copy of
-// the stories260K model. Used by runtime_tests and actors_tests.
+// the stories260K model. Used by runtime_tests, actors_tests and the GGUF
+// tests in gpu_tests.
 
 namespace troupe::test {
 

@@ -1,0 +1,124 @@
+#include "actors/launcher/engine_commands.hpp"
+
+#include "gpu/engine/engine.hpp"
+#include "gpu/model/model_load.hpp"
+#include "gpu/model/model_synth.hpp"
+#include "gpu/tokenizer/chat_template.hpp"
+#include "runtime/model_paths.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace troupe::launcher {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+} // namespace
+
+int cmd_generate(const generate_options& o) {
+  auto path = runtime::model_path_resolve(o.model);
+  if (!path) {
+    std::cerr << "troupe generate: " << path.error().message << "\n";
+    return 1;
+  }
+  auto t_load = clock_type::now();
+  auto model = gpu::load_model(path.value().string());
+  if (!model) {
+    std::cerr << "troupe generate: " << model.error().to_string() << "\n";
+    return 1;
+  }
+  const auto& m = *model.value();
+  double load_s = seconds_since(t_load);
+  std::string text = o.prompt;
+  bool parse_special = false;
+  if (o.chat) {
+    auto fmt = gpu::chat_format_detect(m.tok.vocabulary().chat_template);
+    if (!o.chat_format.empty()) {
+      auto f = gpu::chat_format_from_name(o.chat_format);
+      if (!f) {
+        std::cerr << "troupe generate: unknown chat template '" << o.chat_format
+                  << "' (chatml, llama2 or plain)\n";
+        return 1;
+      }
+      fmt = *f;
+    }
+    std::vector<gpu::chat_message> msgs;
+    if (!o.system.empty())
+      msgs.push_back({"system", o.system});
+    msgs.push_back({"user", o.prompt});
+    text = gpu::chat_render(fmt, msgs, true);
+    parse_special = true;
+  }
+  gpu::generation_request req;
+  req.prompt = m.tok.encode(text, true, parse_special);
+  req.max_tokens = o.max_tokens;
+  req.stop = o.stop;
+  req.sampling.temperature = o.temperature;
+  req.sampling.top_k = o.top_k;
+  req.sampling.top_p = o.top_p;
+  req.sampling.min_p = o.min_p;
+  req.sampling.repeat_penalty = o.repeat_penalty;
+  req.sampling.seed = o.seed;
+  gpu::engine_options eo;
+  eo.threads = o.threads;
+  eo.max_batch_tokens = 512;
+  gpu::engine e(model.value(), eo);
+  int generated = 0;
+  double ttft = 0;
+  gpu::finish_reason why = gpu::finish_reason::none;
+  auto t0 = clock_type::now();
+  e.submit(req, [&](const gpu::token_event& ev) {
+    if (ev.token >= 0 && generated++ == 0)
+      ttft = seconds_since(t0);
+    std::fwrite(ev.text.data(), 1, ev.text.size(), stdout);
+    std::fflush(stdout);
+    if (ev.done)
+      why = ev.reason;
+  });
+  e.run();
+  double total = seconds_since(t0);
+  std::printf("\n");
+  double decode_s = total - ttft;
+  std::fprintf(stderr,
+               "model: %s (%.2fs to load)\nprompt: %zu tokens, time to first token %.1f ms "
+               "(%.0f tokens/s)\ngenerated: %d tokens, %.1f tokens/s; finished: %s\n",
+               path.value().string().c_str(), load_s, req.prompt.size(), ttft * 1e3,
+               ttft > 0 ? double(req.prompt.size()) / ttft : 0.0, generated,
+               generated > 1 && decode_s > 0 ? (generated - 1) / decode_s : 0.0,
+               gpu::to_string(why));
+  return 0;
+}
+
+int cmd_model_synth(const std::string& shape, const std::string& type, const std::string& out,
+                    unsigned long long seed) {
+  const auto* s = gpu::synth_shape_find(shape);
+  if (!s) {
+    std::cerr << "troupe model synth: unknown shape '" << shape << "' (";
+    for (const auto& x : gpu::synth_shapes())
+      std::cerr << x.name << (&x == &gpu::synth_shapes().back() ? ")\n" : ", ");
+    return 1;
+  }
+  gpu::ggml_type t;
+  if (!gpu::ggml_type_from_name(type, t)) {
+    std::cerr << "troupe model synth: unknown type '" << type << "' (f32, f16, q8_0, q4_0, ...)\n";
+    return 1;
+  }
+  auto t0 = clock_type::now();
+  auto r = gpu::synth_model(*s, t, out, seed);
+  if (!r) {
+    std::cerr << "troupe model synth: " << r.error().to_string() << "\n";
+    return 1;
+  }
+  std::fprintf(stderr, "wrote %s: %s shape, %s, %.1f MB in %.1fs\n", out.c_str(), shape.c_str(),
+               type.c_str(), double(r.value()) / 1e6, seconds_since(t0));
+  return 0;
+}
+
+} // namespace troupe::launcher
