@@ -141,11 +141,11 @@ std::unique_ptr<gguf_sample> make_sample(sample_kind kind) {
 }
 
 std::vector<std::pair<sample_kind, std::string>> sample_kinds() {
-  return {{sample_kind::all_types, "all_types.gguf"},
-          {sample_kind::tiny_llama, "tiny_llama.gguf"},
-          {sample_kind::aligned_64, "aligned_64.gguf"},
-          {sample_kind::metadata_only, "metadata_only.gguf"},
-          {sample_kind::empty, "empty.gguf"}};
+  return {{sample_kind::all_types, "all_types.seed"},
+          {sample_kind::tiny_llama, "tiny_llama.seed"},
+          {sample_kind::aligned_64, "aligned_64.seed"},
+          {sample_kind::metadata_only, "metadata_only.seed"},
+          {sample_kind::empty, "empty.seed"}};
 }
 
 result<gguf_file, gguf_error> parse(const std::vector<unsigned char>& bytes) {
