@@ -187,4 +187,53 @@ TEST(launcher, model_needs_a_subcommand_and_a_file) {
   EXPECT_EQ(1, run("model info /no/such/model.gguf").status);
 }
 
+// stdout only, for commands whose statistics go to stderr.
+run_result run_stdout(const std::string& args) {
+  std::string cmd = std::string(TROUPE_BIN) + " " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    out.append(buf.data(), n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+TEST(launcher, generate_prints_only_the_continuation) {
+  const auto model = stories260k();
+  if (model.empty())
+    GTEST_SKIP() << "stories260K.gguf not found beside the repository";
+  auto r = run_stdout("generate -m " + model + " -p 'Once upon a time' -n 24");
+  ASSERT_EQ(0, r.status);
+  // llama.cpp's greedy continuation of this prompt begins so.
+  const std::string expected = ", there was a little girl named Lily.";
+  EXPECT_EQ(0u, r.out.rfind(expected, 0)) << r.out;
+  EXPECT_EQ(std::string::npos, r.out.find("Once upon")) << "the prompt was echoed";
+  auto all = run("generate -m " + model + " -p 'Once upon a time' -n 8 -t 2");
+  EXPECT_NE(std::string::npos, all.out.find("tokens/s")) << all.out;
+}
+
+TEST(launcher, synthesized_models_load_and_generate) {
+  auto path = scratch("synth-tiny.gguf", "");
+  auto w = run("model synth --shape tiny --type q8_0 -o " + path);
+  ASSERT_EQ(0, w.status) << w.out;
+  auto info = run("model info " + path);
+  EXPECT_EQ(0, info.status) << info.out;
+  EXPECT_NE(std::string::npos, info.out.find("blk.1.ffn_down.weight")) << info.out;
+  auto g = run("generate -m " + path + " -p 'hello' -n 5 --temp 0.8 --seed 3");
+  EXPECT_EQ(0, g.status) << g.out;
+  EXPECT_EQ(1, run("model synth --shape huge --type q8_0 -o " + path).status);
+}
+
+TEST(launcher, generate_reports_a_missing_or_corrupt_model) {
+  auto r = run("generate -m no-such-model.gguf -p hi");
+  EXPECT_EQ(1, r.status);
+  EXPECT_NE(std::string::npos, r.out.find("no-such-model.gguf")) << r.out;
+  auto bad = scratch("bad.gguf", "GGUF\x03 definitely not a model");
+  r = run("generate -m " + bad + " -p hi");
+  EXPECT_EQ(1, r.status);
+  EXPECT_NE(std::string::npos, r.out.find("byte")) << r.out;
+}
+
 } // namespace

@@ -59,14 +59,15 @@ void run_case(const attention_case& c, uint32_t seed) {
   for (int32_t len : lengths)
     n_blocks += (len + bt - 1) / bt;
   n_blocks += 3; // blocks no sequence uses
-  std::vector<int32_t> ids(size_t(n_blocks));
+  std::vector<int32_t> ids(static_cast<size_t>(n_blocks));
   std::iota(ids.begin(), ids.end(), 0);
   std::shuffle(ids.begin(), ids.end(), std::mt19937{seed});
   std::vector<std::vector<int32_t>> tables;
   size_t next = 0;
   for (int32_t len : lengths) {
-    tables.emplace_back(ids.begin() + long(next), ids.begin() + long(next + size_t((len + bt - 1) / bt)));
-    next += tables.back().size();
+    const size_t count = size_t((len + bt - 1) / bt);
+    tables.emplace_back(ids.begin() + long(next), ids.begin() + long(next + count));
+    next += count;
   }
   // A prompt chunk of sequence 0 (positions 597..602), a decode step of
   // sequence 1 (position 8) and the first token of sequence 2.

@@ -88,7 +88,15 @@ void expect_logits_near(const std::vector<float>& got, const std::vector<float>&
   }
 }
 
-class cuda_backend_model : public testing::TestWithParam<ggml_type> {};
+// Parameterized by type name, which ctest then shows.
+class cuda_backend_model : public testing::TestWithParam<const char*> {
+protected:
+  static ggml_type type() {
+    ggml_type t = ggml_type::f32;
+    EXPECT_TRUE(ggml_type_from_name(GetParam(), t)) << GetParam();
+    return t;
+  }
+};
 
 // The CUDA backend keeps activations in f32; the CPU backend quantizes them
 // to 8 bits for quantized weights. So the tight reference is the CPU
@@ -98,7 +106,7 @@ class cuda_backend_model : public testing::TestWithParam<ggml_type> {};
 // largest logit on these models (measured on the CPU), allowed 4%.
 TEST_P(cuda_backend_model, logits_and_greedy_tokens_match_the_cpu_backend) {
   TROUPE_REQUIRE_CUDA_DEVICE();
-  const auto model = tiny_model(GetParam());
+  const auto model = tiny_model(type());
   ASSERT_TRUE(model);
   const auto& w = model->weights;
   const test::f32_twin twin(w);
@@ -120,12 +128,11 @@ TEST_P(cuda_backend_model, logits_and_greedy_tokens_match_the_cpu_backend) {
                      });
 }
 
-INSTANTIATE_TEST_SUITE_P(types, cuda_backend_model,
-                         testing::Values(ggml_type::f32, ggml_type::f16, ggml_type::bf16,
-                                         ggml_type::q8_0, ggml_type::q4_0, ggml_type::q4_1,
-                                         ggml_type::q4_k, ggml_type::q6_k),
-                         [](const testing::TestParamInfo<ggml_type>& info) {
-                           return std::string(ggml_traits(uint32_t(info.param))->name);
+INSTANTIATE_TEST_SUITE_P(cuda_types, cuda_backend_model,
+                         testing::Values("F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1",
+                                         "Q4_K", "Q6_K"),
+                         [](const testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
                          });
 
 // With f32 weights both backends compute in f32, so greedy generation

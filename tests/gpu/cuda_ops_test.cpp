@@ -109,7 +109,7 @@ TEST(cuda_gather_rows, matches_dequantize_row_for_every_type) {
   TROUPE_REQUIRE_CUDA_DEVICE();
   uint32_t seed = 80;
   for (const auto& c : test::weight_types()) {
-    for (int64_t cols : {c.block == 1 ? int64_t{77} : c.block, c.block == 256 ? 512 : 288}) {
+    for (int64_t cols : {c.block == 1 ? int64_t{77} : c.block, c.block == 256 ? int64_t{512} : int64_t{288}}) {
       SCOPED_TRACE(testing::Message() << test::type_name(c.type) << " cols " << cols);
       const int64_t rows = 9;
       const test::weights w(c.type, rows, cols, test::awkward_floats(size_t(rows * cols), seed++));
@@ -122,7 +122,7 @@ TEST(cuda_gather_rows, matches_dequantize_row_for_every_type) {
       const auto st = cuda::gather_rows_device(m, dids.as<int32_t>(), int64_t(ids.size()),
                                                dout.as<float>());
       ASSERT_TRUE(st.ok()) << st.message();
-      std::vector<float> got, want(size_t(cols));
+      std::vector<float> got, want(static_cast<size_t>(cols));
       ASSERT_NO_FATAL_FAILURE(test::from_device(dout, ids.size() * size_t(cols), got));
       for (size_t r = 0; r < ids.size(); ++r) {
         const bool inside = ids[r] >= 0 && ids[r] < rows;
@@ -158,7 +158,7 @@ TEST(cuda_argmax, picks_the_lowest_index_of_the_maximum_like_the_sampler) {
     std::fill(row(3), row(4), nan);
     x[size_t(3 * cols + cols - 1)] = -5.f;
     std::fill(row(4), row(5), nan);
-    std::vector<int32_t> want(size_t(rows));
+    std::vector<int32_t> want(static_cast<size_t>(rows));
     for (int64_t r = 0; r < rows; ++r) {
       int32_t best = -1;
       for (int64_t c = 0; c < cols; ++c) {
