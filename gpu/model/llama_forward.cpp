@@ -28,6 +28,22 @@ void rope(float* v, int n_heads, const llama_hparams& hp, int32_t pos) {
   }
 }
 
+// Eight independent partial sums, so the compiler vectorizes the loop
+// without reassociating a single float reduction.
+float dot(const float* a, const float* b, int n) {
+  float acc[8] = {};
+  int c = 0;
+  for (; c + 8 <= n; c += 8)
+    for (int j = 0; j < 8; ++j)
+      acc[j] += a[c + j] * b[c + j];
+  float d = 0;
+  for (; c < n; ++c)
+    d += a[c] * b[c];
+  for (float x : acc)
+    d += x;
+  return d;
+}
+
 void grow(std::vector<float>& v, size_t n) {
   if (v.size() < n)
     v.resize(n);
@@ -57,10 +73,7 @@ void attention(const llama_hparams& hp, int layer, const std::vector<batch_token
       float top = -INFINITY;
       for (int32_t p = 0; p <= t.pos; ++p) {
         const float* k = kv.key(layer, (*t.blocks)[size_t(p / bt)], p % bt) + kvh * hd;
-        float d = 0;
-        for (int c = 0; c < hd; ++c)
-          d += q[c] * k[c];
-        scores[p] = d * scale;
+        scores[p] = dot(q, k, hd) * scale;
         top = std::max(top, scores[p]);
       }
       float sum = 0;
