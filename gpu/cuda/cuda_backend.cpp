@@ -36,7 +36,14 @@ using cuda::device_buffer;
 struct activations {
   device_buffer arena;
   int tokens = 0;
-  float *x, *h, *q, *k, *v, *attn, *gate, *up; // [tokens, width of each]
+  float* x = nullptr;    // [tokens, n_embd] residual stream
+  float* h = nullptr;    // [tokens, max(n_embd, n_head * head_dim)] normed input
+  float* q = nullptr;    // [tokens, n_head, head_dim]
+  float* k = nullptr;    // [tokens, n_kv_heads, head_dim]
+  float* v = nullptr;    // [tokens, n_kv_heads, head_dim]
+  float* attn = nullptr; // [tokens, n_head, head_dim]
+  float* gate = nullptr; // [tokens, n_ff]
+  float* up = nullptr;   // [tokens, n_ff]
 };
 
 class cuda_backend_impl final : public cuda_backend {

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <tuple>
+#include <utility>
 
 #include <cuda_runtime_api.h>
 

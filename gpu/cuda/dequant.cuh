@@ -109,13 +109,15 @@ TROUPE_HD float decode_element(const uint8_t* row, int64_t i) {
 }
 
 /// Elements [chunk_elems * c, chunk_elems * (c + 1)) of a row of type T into
-/// out, computed with the same float operations as cpu::dequantize_row.
+/// out, computed with the same float operations as cpu::dequantize_row
+/// (bit for bit on the host; on the device nvcc may fuse a multiply-add,
+/// which changes a value by at most one rounding).
 /// Precondition: the row holds them; dequant_supported(T).
 template <ggml_type T>
 TROUPE_HD void decode_chunk(const uint8_t* row, int64_t c, float* out) {
   static_assert(dequant_supported(T), "no decoder for this type");
   if constexpr (is_float_type(T)) {
-TROUPE_UNROLL
+    TROUPE_UNROLL
     for (int i = 0; i < chunk_elems; ++i)
       out[i] = decode_element<T>(row, chunk_elems * c + i);
   } else if constexpr (T == ggml_type::q8_0) {
@@ -123,7 +125,7 @@ TROUPE_UNROLL
     const uint8_t* b = row + 34 * (c / 4);
     const float d = detail::half_to_f32(detail::load_u16(b));
     const uint8_t* qs = b + 2 + 8 * (c % 4);
-TROUPE_UNROLL
+    TROUPE_UNROLL
     for (int i = 0; i < chunk_elems; ++i)
       out[i] = d * static_cast<float>(static_cast<int8_t>(qs[i]));
   } else if constexpr (T == ggml_type::q4_0 || T == ggml_type::q4_1) {
@@ -137,12 +139,12 @@ TROUPE_UNROLL
     const uint8_t* qs = b + qs_at + e0 % 16;
     const float d = detail::half_to_f32(detail::load_u16(b));
     if constexpr (T == ggml_type::q4_0) {
-TROUPE_UNROLL
+      TROUPE_UNROLL
       for (int i = 0; i < chunk_elems; ++i)
         out[i] = d * static_cast<float>(((qs[i] >> shift) & 0xF) - 8);
     } else {
       const float m = detail::half_to_f32(detail::load_u16(b + 2));
-TROUPE_UNROLL
+      TROUPE_UNROLL
       for (int i = 0; i < chunk_elems; ++i)
         out[i] = d * static_cast<float>((qs[i] >> shift) & 0xF) + m;
     }
@@ -159,7 +161,7 @@ TROUPE_UNROLL
     const float ms = detail::half_to_f32(detail::load_u16(b + 2)) * static_cast<float>(m);
     const uint8_t* qs = b + 16 + 32 * (j / 2) + e0 % 32;
     const int shift = 4 * (j % 2);
-TROUPE_UNROLL
+    TROUPE_UNROLL
     for (int i = 0; i < chunk_elems; ++i)
       out[i] = ds * static_cast<float>((qs[i] >> shift) & 0xF) - ms;
   } else { // q6_k
@@ -175,7 +177,7 @@ TROUPE_UNROLL
     const int ql_shift = 4 * (k / 2), qh_shift = 2 * k;
     const float ds = detail::half_to_f32(detail::load_u16(b + 208))
                      * static_cast<float>(static_cast<int8_t>(b[192 + e0 / 16]));
-TROUPE_UNROLL
+    TROUPE_UNROLL
     for (int i = 0; i < chunk_elems; ++i) {
       const int q = ((ql[i] >> ql_shift) & 0xF) | (((qh[i] >> qh_shift) & 3) << 4);
       out[i] = ds * static_cast<float>(q - 32);
