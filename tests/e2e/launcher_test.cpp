@@ -21,8 +21,9 @@ struct run_result {
   std::string out; // stdout and stderr together
 };
 
-run_result run(const std::string& args) {
-  std::string cmd = std::string(TROUPE_BIN) + " " + args + " 2>&1";
+// Runs troupe with `args`; captures stdout and, unless `stdout_only`, stderr.
+run_result run(const std::string& args, bool stdout_only = false) {
+  std::string cmd = std::string(TROUPE_BIN) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf{};
@@ -187,24 +188,11 @@ TEST(launcher, model_needs_a_subcommand_and_a_file) {
   EXPECT_EQ(1, run("model info /no/such/model.gguf").status);
 }
 
-// stdout only, for commands whose statistics go to stderr.
-run_result run_stdout(const std::string& args) {
-  std::string cmd = std::string(TROUPE_BIN) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-    out.append(buf.data(), n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
 TEST(launcher, generate_prints_only_the_continuation) {
   const auto model = stories260k();
   if (model.empty())
     GTEST_SKIP() << "stories260K.gguf not found beside the repository";
-  auto r = run_stdout("generate -m " + model + " -p 'Once upon a time' -n 24");
+  auto r = run("generate -m " + model + " -p 'Once upon a time' -n 24", true);
   ASSERT_EQ(0, r.status);
   // llama.cpp's greedy continuation of this prompt begins so.
   const std::string expected = ", there was a little girl named Lily.";
