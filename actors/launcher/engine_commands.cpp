@@ -1,5 +1,6 @@
 #include "actors/launcher/engine_commands.hpp"
 
+#include "gpu/engine/device_select.hpp"
 #include "gpu/engine/engine.hpp"
 #include "gpu/model/model_load.hpp"
 #include "gpu/model/model_synth.hpp"
@@ -18,6 +19,25 @@ using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+/// "auto", "cpu", "cuda" or "cuda:N" -> kind and device index.
+bool parse_device(const std::string& text, gpu::device_kind& kind, int& index) {
+  std::string name = text;
+  index = 0;
+  if (auto colon = text.find(':'); colon != std::string::npos) {
+    name = text.substr(0, colon);
+    std::string n = text.substr(colon + 1);
+    if (name != "cuda" || n.empty() || n.size() > 3
+        || n.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    index = std::stoi(n);
+  }
+  auto k = gpu::device_kind_from_name(name);
+  if (!k)
+    return false;
+  kind = *k;
+  return true;
 }
 
 } // namespace
@@ -69,7 +89,24 @@ int cmd_generate(const generate_options& o) {
   gpu::engine_options eo;
   eo.threads = o.threads;
   eo.max_batch_tokens = 512;
-  gpu::engine e(model.value(), eo);
+  gpu::device_kind kind;
+  int device_index = 0;
+  if (!parse_device(o.device, kind, device_index)) {
+    std::cerr << "troupe generate: unknown device '" << o.device
+              << "' (auto, cpu, cuda or cuda:N)\n";
+    return 1;
+  }
+  auto choice = gpu::select_device(m, eo, kind, device_index);
+  if (!choice) {
+    std::cerr << "troupe generate: " << choice.error().message << "\n";
+    return 1;
+  }
+  auto backend = std::move(choice).value();
+  // Say why an automatic choice stayed on the CPU.
+  std::string cuda_note;
+  if (backend.kind == gpu::device_kind::cpu && kind == gpu::device_kind::automatic)
+    cuda_note = "; " + backend.description.substr(5, backend.description.size() - 6);
+  gpu::engine e(model.value(), eo, std::move(backend.backend));
   int generated = 0;
   double ttft = 0;
   gpu::finish_reason why = gpu::finish_reason::none;
@@ -87,9 +124,11 @@ int cmd_generate(const generate_options& o) {
   std::printf("\n");
   double decode_s = total - ttft;
   std::fprintf(stderr,
-               "model: %s (%.2fs to load)\nprompt: %zu tokens, time to first token %.1f ms "
+               "model: %s (%.2fs to load)\ndevice: %s%s\nprompt: %zu tokens, time to first token %.1f ms "
                "(%.0f tokens/s)\ngenerated: %d tokens, %.1f tokens/s; finished: %s\n",
-               path.value().string().c_str(), load_s, req.prompt.size(), ttft * 1e3,
+               path.value().string().c_str(), load_s, e.backend().describe().c_str(),
+               cuda_note.c_str(),
+               req.prompt.size(), ttft * 1e3,
                ttft > 0 ? double(req.prompt.size()) / ttft : 0.0, generated,
                generated > 1 && decode_s > 0 ? (generated - 1) / decode_s : 0.0,
                gpu::to_string(why));

@@ -16,6 +16,7 @@ struct generate_options {
   float repeat_penalty = 1.f;
   unsigned long long seed = 0;
   int threads = 1;
+  std::string device = "auto"; ///< auto, cpu, cuda or cuda:N.
   bool chat = false;
   std::string system;       ///< With --chat: a system message.
   std::string chat_format;  ///< With --chat: override the template (chatml, llama2, plain).
@@ -24,7 +25,7 @@ struct generate_options {
 
 /// `troupe generate`: streams only the generated text to stdout and
 /// statistics to stderr. Returns 0, or 1 when the model cannot be found or
-/// loaded (the reason on stderr).
+/// loaded, or the requested device cannot run it (the reason on stderr).
 int cmd_generate(const generate_options& o);
 
 /// `troupe model synth --shape NAME --type TYPE -o FILE`: writes a GGUF

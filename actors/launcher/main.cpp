@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   generate->add_option("--repeat-penalty", gen.repeat_penalty, "Repetition penalty");
   generate->add_option("--seed", gen.seed, "Random seed");
   generate->add_option("-t,--threads", gen.threads, "CPU threads")->check(CLI::Range(1, 256));
+  generate->add_option("--device", gen.device, "auto (CUDA when a device is usable), cpu, cuda or cuda:N");
   generate->add_flag("--chat", gen.chat, "Wrap the prompt in the model's chat template");
   generate->add_option("--system", gen.system, "With --chat: a system message");
   generate->add_option("--template", gen.chat_format, "With --chat: chatml, llama2 or plain");

@@ -4,6 +4,8 @@ pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 target_sources(troupe_gpu PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/backend.hpp
   ${CMAKE_CURRENT_LIST_DIR}/cpu_backend.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/device_select.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/device_select.hpp
   ${CMAKE_CURRENT_LIST_DIR}/engine.cpp
   ${CMAKE_CURRENT_LIST_DIR}/engine.hpp
   ${CMAKE_CURRENT_LIST_DIR}/sampler.cpp

@@ -224,4 +224,29 @@ TEST(launcher, generate_reports_a_missing_or_corrupt_model) {
   EXPECT_NE(std::string::npos, r.out.find("byte")) << r.out;
 }
 
+TEST(launcher, generate_chooses_its_device) {
+  const auto model = stories260k();
+  if (model.empty())
+    GTEST_SKIP() << "stories260K.gguf not found beside the repository";
+  auto cpu = run("generate -m " + model + " -p 'Once upon a time' -n 4 --device cpu");
+  ASSERT_EQ(0, cpu.status) << cpu.out;
+  EXPECT_NE(std::string::npos, cpu.out.find("device: cpu")) << cpu.out;
+  auto bad = run("generate -m " + model + " -p hi --device gpu");
+  EXPECT_EQ(1, bad.status);
+  EXPECT_NE(std::string::npos, bad.out.find("unknown device 'gpu'")) << bad.out;
+  // Without a usable device, asking for CUDA is an error and auto says why
+  // it stayed on the CPU; with one, both run there.
+  auto cuda = run("generate -m " + model + " -p 'Once upon a time' -n 4 --device cuda");
+  auto automatic = run("generate -m " + model + " -p 'Once upon a time' -n 4");
+  ASSERT_EQ(0, automatic.status) << automatic.out;
+  if (cuda.status == 0) {
+    EXPECT_NE(std::string::npos, cuda.out.find("device: cuda")) << cuda.out;
+    EXPECT_NE(std::string::npos, automatic.out.find("device: cuda")) << automatic.out;
+  } else {
+    EXPECT_EQ(1, cuda.status);
+    EXPECT_NE(std::string::npos, cuda.out.find("cannot run on CUDA")) << cuda.out;
+    EXPECT_NE(std::string::npos, automatic.out.find("device: cpu")) << automatic.out;
+  }
+}
+
 } // namespace

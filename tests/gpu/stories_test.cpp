@@ -2,6 +2,8 @@
 // token ids and 128-token continuations must match exactly, one request at
 // a time, all at once (continuous batching), with 2 threads, and through a
 // KV pool so small that sequences are preempted and recomputed.
+#include "gpu/backend.hpp"
+#include "gpu/engine/device_select.hpp"
 #include "gpu/engine/engine.hpp"
 #include "gpu/model/model_load.hpp"
 
@@ -63,8 +65,9 @@ protected:
   }
 
   // Runs every reference through one engine at once; returns the texts.
-  std::vector<std::string> generate_all(engine_options opts, engine_stats* stats = nullptr) {
-    engine e(model_, opts);
+  std::vector<std::string> generate_all(engine_options opts, engine_stats* stats = nullptr,
+                                        std::unique_ptr<llama_backend> backend = nullptr) {
+    engine e(model_, opts, std::move(backend));
     std::vector<std::string> texts(refs_.size());
     std::vector<finish_reason> why(refs_.size());
     std::map<int64_t, size_t> index;
@@ -141,6 +144,55 @@ TEST_F(stories, preemption_recomputes_without_changing_the_text) {
   for (size_t i = 0; i < refs_.size(); ++i)
     expect_reference_text(refs_[i].text, texts[i], refs_[i].prompt);
   EXPECT_EQ(0, st.blocks.used);
+}
+
+} // namespace
+} // namespace troupe::gpu
+
+namespace troupe::gpu {
+namespace {
+
+// Runs where nothing else may: the engine's device choice on this machine.
+TEST_F(stories, automatic_device_choice_takes_cuda_only_when_usable) {
+  auto choice = select_device(*model_, {}, device_kind::automatic);
+  ASSERT_TRUE(choice);
+  if (cuda_available()) {
+    EXPECT_EQ(device_kind::cuda, choice.value().kind);
+    EXPECT_NE(nullptr, choice.value().backend);
+  } else {
+    EXPECT_EQ(device_kind::cpu, choice.value().kind);
+    EXPECT_EQ(nullptr, choice.value().backend);
+    EXPECT_NE(std::string::npos, choice.value().description.find("CUDA"))
+        << choice.value().description;
+    auto forced = select_device(*model_, {}, device_kind::cuda);
+    ASSERT_FALSE(forced);
+    EXPECT_NE(std::string::npos, forced.error().message.find("cannot run on CUDA"));
+  }
+  auto cpu = select_device(*model_, {}, device_kind::cpu);
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ(device_kind::cpu, cpu.value().kind);
+}
+
+TEST(device_names, parse_and_print) {
+  for (auto k : {device_kind::automatic, device_kind::cpu, device_kind::cuda})
+    EXPECT_EQ(k, device_kind_from_name(to_string(k)));
+  EXPECT_FALSE(device_kind_from_name("gpu"));
+}
+
+// The whole engine on a CUDA device against llama.cpp's references, batched
+// (label gpu; skips without a device).
+class cuda_stories : public stories {};
+
+TEST_F(cuda_stories, engine_on_cuda_matches_llama_cpp) {
+  if (!cuda_available())
+    GTEST_SKIP() << "no CUDA device";
+  engine_options o;
+  o.max_batch_tokens = 8;
+  auto choice = select_device(*model_, o, device_kind::cuda);
+  ASSERT_TRUE(choice) << choice.error().message;
+  auto texts = generate_all(o, nullptr, std::move(choice).value().backend);
+  for (size_t i = 0; i < refs_.size(); ++i)
+    expect_reference_text(refs_[i].text, texts[i], refs_[i].prompt);
 }
 
 } // namespace
