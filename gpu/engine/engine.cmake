@@ -8,6 +8,8 @@ target_sources(troupe_gpu PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_select.hpp
   ${CMAKE_CURRENT_LIST_DIR}/engine.cpp
   ${CMAKE_CURRENT_LIST_DIR}/engine.hpp
+  ${CMAKE_CURRENT_LIST_DIR}/engine_worker.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/engine_worker.hpp
   ${CMAKE_CURRENT_LIST_DIR}/sampler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sampler.hpp
   ${CMAKE_CURRENT_LIST_DIR}/../kv/block_manager.cpp

@@ -1,0 +1,91 @@
+#pragma once
+
+#include "gpu/engine/engine.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+// An engine on a thread of its own, for callers that must not block: a GPU
+// actor hands it requests and gets events back through callbacks, while its
+// CAF scheduler thread stays free. Requests wait in a bounded queue ordered
+// by priority class, then shortest expected job first, and enter the engine
+// (continuous batching) while fewer than `max_running` are running.
+
+namespace troupe::gpu {
+
+/// Scheduling class of a request: interactive work is admitted first.
+enum class job_class { interactive = 0, batch = 1 };
+
+struct worker_options {
+  size_t queue_capacity = 256; ///< Requests waiting to enter the engine.
+  size_t max_running = 32;     ///< Requests in the engine at once.
+};
+
+/// What a worker is doing, for routing by load. Read at any time.
+struct worker_load {
+  int64_t queued = 0;          ///< Waiting to enter the engine.
+  int64_t running = 0;         ///< Inside the engine.
+  double kv_occupancy = 0;     ///< Used blocks / all blocks, 0..1.
+  double ms_per_token = 0;     ///< Recent decode time per generated token (0: none yet).
+  int64_t completed = 0;       ///< Requests finished since start.
+  int64_t refused = 0;         ///< Requests refused because the queue was full.
+};
+
+/// Callback for a request's events; runs on the worker thread, must not
+/// block for long, must not call back into the worker's destructor.
+using event_sink = std::function<void(const token_event&)>;
+
+/// Invariants: every accepted request gets exactly one final event (done),
+/// whether it finishes, is cancelled or the worker shuts down; the engine is
+/// touched only by the worker thread.
+class engine_worker {
+public:
+  /// Starts the thread. `model` stays shared; `backend` may be null (CPU).
+  engine_worker(std::shared_ptr<const engine_model> model, engine_options opts,
+                worker_options wopts = {}, std::unique_ptr<llama_backend> backend = nullptr);
+
+  /// Cancels what is left (each gets a final `cancelled` event) and joins.
+  ~engine_worker();
+  engine_worker(const engine_worker&) = delete;
+  engine_worker& operator=(const engine_worker&) = delete;
+
+  /// Queues a request. Returns its id (> 0), or 0 when the queue is full
+  /// (admission control: the caller degrades or refuses; no event follows).
+  /// Thread-safe.
+  int64_t submit(generation_request r, job_class cls, event_sink sink);
+
+  /// Ends a request with `cancelled`, queued or running. Thread-safe; an
+  /// unknown or finished id is ignored.
+  void cancel(int64_t id);
+
+  worker_load load() const;             ///< Thread-safe snapshot.
+  const engine_model& model() const { return *model_; }
+  std::string backend_description() const { return backend_description_; }
+
+private:
+  struct job;
+  void loop();
+  void admit_locked(std::vector<std::unique_ptr<job>>& out);
+
+  std::shared_ptr<const engine_model> model_;
+  worker_options wopts_;
+  std::unique_ptr<engine> engine_;
+  std::string backend_description_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<job>> queue_;  ///< Guarded by mu_.
+  std::vector<int64_t> cancels_;             ///< Guarded by mu_.
+  worker_load load_;                         ///< Guarded by mu_.
+  int64_t next_id_ = 1;                      ///< Guarded by mu_.
+  uint64_t next_seq_ = 0;                    ///< Guarded by mu_: FIFO tie-break.
+  bool stop_ = false;                        ///< Guarded by mu_.
+  std::thread thread_;
+};
+
+} // namespace troupe::gpu
