@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "caf/actor_system_config.hpp"
 #include "caf/meta/type_name.hpp"
@@ -46,6 +47,246 @@ typename Inspector::result_type inspect(Inspector& f, model_probe_reply& x) {
            x.error_offset, x.error_message);
 }
 
+
+/// A step the planner hands to an executor: a tool call, or one model call
+/// with the model the router chose. Values travel as JSON text.
+/// Invariants: kind is "tool", "llm" or "plan"; tool steps set `tool` and
+/// `args_json`; model steps set `model`, `backend` and `prompt`.
+struct step_job {
+  std::string run_id;
+  std::string key;          ///< Task key in the run ("summary", "parts[2]").
+  std::uint32_t attempt = 1;
+  std::string kind;
+  std::string tool;
+  std::string args_json = "{}";
+  std::string model;        ///< Name of the chosen model.
+  std::string backend;      ///< "gguf" or "openai".
+  std::string location;     ///< gguf: file name; openai: base URL.
+  std::string api_model;    ///< openai: model name at the endpoint.
+  std::string key_env;      ///< openai: variable holding the API key.
+  std::string prompt;
+  std::string system;
+  bool json_output = false; ///< Parse the model's answer as JSON.
+  std::int32_t max_tokens = 256;
+  double temperature = 0;
+  std::uint64_t seed = 0;
+  std::vector<std::string> stop;
+  std::int32_t priority = 0; ///< 0 interactive, 1 batch.
+  std::int64_t timeout_ms = 0; ///< 0: none.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, step_job& x) {
+  return f(caf::meta::type_name("step_job"), x.run_id, x.key, x.attempt, x.kind, x.tool,
+           x.args_json, x.model, x.backend, x.location, x.api_model, x.key_env, x.prompt,
+           x.system, x.json_output, x.max_tokens, x.temperature, x.seed, x.stop, x.priority,
+           x.timeout_ms);
+}
+
+/// An executor's answer to a step_job: the bytes of one fb::step_record
+/// (actors/schema/records.fbs), verified by the receiver with
+/// step_record_read() (actors/records.hpp).
+struct step_outcome {
+  std::vector<std::uint8_t> record;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, step_outcome& x) {
+  return f(caf::meta::type_name("step_outcome"), x.record);
+}
+
+/// A generation request to a GPU actor. The actor tokenizes `prompt`,
+/// wrapping it (and `system`) in the model's chat template when `chat`.
+struct generation_job {
+  std::string prompt;
+  std::string system;
+  bool chat = false;
+  std::int32_t max_tokens = 256;
+  double temperature = 0;
+  double top_p = 1;
+  std::uint64_t seed = 0;
+  std::vector<std::string> stop;
+  std::int32_t priority = 0; ///< 0 interactive, 1 batch.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generation_job& x) {
+  return f(caf::meta::type_name("generation_job"), x.prompt, x.system, x.chat, x.max_tokens,
+           x.temperature, x.top_p, x.seed, x.stop, x.priority);
+}
+
+/// A GPU actor's answer. `tokens` holds the bytes of one fb::token_array.
+/// Invariants: !ok implies error is set and text is empty.
+struct generation_result {
+  bool ok = false;
+  std::string text;
+  std::string error;
+  std::string finish;        ///< "length", "stop", "end_of_generation", ...
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  double queue_ms = 0;       ///< Waiting before decoding began.
+  double decode_ms = 0;
+  std::vector<std::uint8_t> tokens;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generation_result& x) {
+  return f(caf::meta::type_name("generation_result"), x.ok, x.text, x.error, x.finish,
+           x.prompt_tokens, x.completion_tokens, x.queue_ms, x.decode_ms, x.tokens);
+}
+
+/// A streamed piece of a generation, sent to the listener named in the
+/// request as decoding goes.
+struct token_chunk {
+  std::uint64_t request = 0;
+  std::string text;
+  bool done = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_chunk& x) {
+  return f(caf::meta::type_name("token_chunk"), x.request, x.text, x.done);
+}
+
+/// How busy a GPU actor is, as it reports to routers.
+struct load_report {
+  std::string node;
+  std::string model;
+  std::int64_t queued = 0;
+  std::int64_t running = 0;
+  double kv_occupancy = 0;
+  double ms_per_token = 0;
+  std::int64_t refused = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, load_report& x) {
+  return f(caf::meta::type_name("load_report"), x.node, x.model, x.queued, x.running,
+           x.kv_occupancy, x.ms_per_token, x.refused);
+}
+
+/// Which model(s) should serve a step.
+struct route_query {
+  std::string step;                   ///< Task key, for the record.
+  std::string domain;                 ///< "" = any.
+  std::string pinned;                 ///< The step's `model`, or "".
+  std::vector<std::string> fallbacks; ///< The step's `fallback` models, in order.
+  std::vector<std::string> exclude;   ///< Models already tried for this step.
+  std::uint32_t n = 1;                ///< Distinct models wanted (agreement).
+  std::int32_t max_tokens = 256;      ///< For the expected service time.
+  /// The workflow's own router weights, when it has a router block.
+  bool has_policy = false;
+  double w_accuracy = 0.75;
+  double w_cost = 0.15;
+  double w_latency = 0.10;
+  bool load_aware = true;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, route_query& x) {
+  return f(caf::meta::type_name("route_query"), x.step, x.domain, x.pinned, x.fallbacks,
+           x.exclude, x.n, x.max_tokens, x.has_policy, x.w_accuracy, x.w_cost, x.w_latency,
+           x.load_aware);
+}
+
+/// The router's decision: chosen models in utility order, every candidate's
+/// scores as JSON (for the journal) and one line for --explain.
+struct route_reply {
+  bool ok = false;
+  std::vector<std::string> chosen;
+  std::string decision_json;
+  std::string explain;
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, route_reply& x) {
+  return f(caf::meta::type_name("route_reply"), x.ok, x.chosen, x.decision_json, x.explain,
+           x.error);
+}
+
+/// What became of a model call, so the router can learn: `verified` is
+/// meaningful only when `call_ok`; `elapsed_ms` is the call's duration.
+struct model_outcome {
+  std::string model;
+  std::string domain;
+  bool call_ok = true;
+  bool timed_out = false;
+  bool verified = true;
+  double elapsed_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_outcome& x) {
+  return f(caf::meta::type_name("model_outcome"), x.model, x.domain, x.call_ok, x.timed_out,
+           x.verified, x.elapsed_ms);
+}
+
+/// A result to check against its step's verify clauses. The verifier
+/// holds the checked graph; `context_json` carries the inputs, the results
+/// of the steps the step depends on and the loop value:
+/// {"inputs": {...}, "steps": {...}, "loop": ...}.
+struct verify_job {
+  std::string workflow;
+  std::string step;
+  std::string result_json;
+  std::string context_json;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, verify_job& x) {
+  return f(caf::meta::type_name("verify_job"), x.workflow, x.step, x.result_json,
+           x.context_json);
+}
+
+/// The verdict: every failed check, one sentence each.
+struct verify_reply {
+  bool passed = false;
+  std::vector<std::string> failures;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, verify_reply& x) {
+  return f(caf::meta::type_name("verify_reply"), x.passed, x.failures);
+}
+
+/// Agreement among n answers (JSON texts): whether k agree, and which.
+struct agree_reply {
+  bool reached = false;
+  std::vector<std::uint32_t> group;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agree_reply& x) {
+  return f(caf::meta::type_name("agree_reply"), x.reached, x.group);
+}
+
+/// One event of a run (a journal line, JSON text), streamed to listeners
+/// (the launcher's live view, --json).
+struct run_event {
+  std::string json;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_event& x) {
+  return f(caf::meta::type_name("run_event"), x.json);
+}
+
+/// How a run ended: its id, outputs (JSON text) or the failures.
+struct run_summary {
+  std::string run_id;
+  bool ok = false;
+  std::string outputs_json;
+  std::vector<std::string> failures;
+  std::string journal_path;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_summary& x) {
+  return f(caf::meta::type_name("run_summary"), x.run_id, x.ok, x.outputs_json, x.failures,
+           x.journal_path);
+}
+
 } // namespace troupe::actors
 
 // Type IDs for troupe's message types. A later block (another troupe library)
@@ -53,9 +294,44 @@ typename Inspector::result_type inspect(Inspector& f, model_probe_reply& x) {
 CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
 
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::model_probe_reply))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::step_job))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::step_outcome))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::generation_job))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::generation_result))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::token_chunk))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::load_report))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::route_query))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::route_reply))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::model_outcome))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::verify_job))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::verify_reply))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::agree_reply))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::run_event))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::run_summary))
+  CAF_ADD_TYPE_ID(troupe_actors, (std::vector<std::string>))
 
   /// Request: (model_probe_atom, std::string model) -> model_probe_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, model_probe_atom, "mdl_probe")
+  /// executor: (execute_atom, step_job) -> step_outcome.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, execute_atom, "execute")
+  /// gpu actor: (generate_atom, generation_job) -> generation_result, and
+  /// (generate_atom, generation_job, caf::actor listener) streaming
+  /// token_chunk messages to the listener before the reply.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, generate_atom, "generate")
+  /// gpu actor: (load_atom) -> load_report.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, load_atom, "load")
+  /// router: (route_atom, route_query) -> route_reply.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, route_atom, "route")
+  /// verifier: (verify_atom, verify_job) -> verify_reply.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, verify_atom, "verify")
+  /// verifier: (agree_atom, std::vector<std::string> answers, uint32 k) -> agree_reply.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, agree_atom, "agree")
+  /// router: (stats_atom) -> std::string (JSON snapshot of its state).
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, stats_atom, "stats")
+  /// planner: (run_atom) -> run_summary, once the run has ended.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, run_atom, "run")
+  /// planner internal: (journaled_atom, std::string key) after a durable write.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, journaled_atom, "journaled")
 
 CAF_END_TYPE_ID_BLOCK(troupe_actors)
 

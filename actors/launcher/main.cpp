@@ -3,6 +3,7 @@
 #include "actors/launcher/dsl_commands.hpp"
 #include "actors/launcher/engine_commands.hpp"
 #include "actors/launcher/model_commands.hpp"
+#include "actors/launcher/run_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -63,6 +64,17 @@ int main(int argc, char** argv) {
   generate->add_option("--template", gen.chat_format, "With --chat: chatml, llama2 or plain");
   generate->add_option("--stop", gen.stop, "Stop before this text (repeatable)");
 
+  troupe::launcher::run_options run_opts;
+  auto* run = app.add_subcommand("run", "Run a workflow on actors and print its outputs as JSON");
+  run->add_option("file", run_opts.file, "Workflow file (optional with --resume)");
+  run->add_option("-i,--input", run_opts.inputs, "An input: NAME=VALUE (repeatable; JSON unless the input is text)");
+  run->add_option("--inputs", run_opts.inputs_file, "A JSON file with an object of inputs")->check(CLI::ExistingFile);
+  run->add_option("-w,--workflow", run_opts.workflow, "The workflow to run (default: the only one, or 'main')");
+  run->add_option("--resume", run_opts.resume, "Finish the run with this id without redoing finished steps");
+  run->add_option("-c,--config", run_opts.config, "troupe.toml (default: ./troupe.toml when present)");
+  run->add_flag("--json", run_opts.json, "Stream every run event as a JSON line on stdout");
+  run->add_flag("--explain", run_opts.explain, "Print each routing decision with its scores");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -80,5 +92,6 @@ int main(int argc, char** argv) {
   if (model_info->parsed()) return cmd_model_info(info_file);
   if (model_synth->parsed()) return cmd_model_synth(synth_shape, synth_type, synth_out, synth_seed);
   if (generate->parsed()) return cmd_generate(gen);
+  if (run->parsed()) return cmd_run(run_opts, TROUPE_VERSION);
   return 2;
 }

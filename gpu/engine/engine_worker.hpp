@@ -64,6 +64,9 @@ public:
   void cancel(int64_t id);
 
   worker_load load() const;             ///< Thread-safe snapshot.
+  /// True when called from inside an event sink (the worker's own thread),
+  /// where destroying the worker would mean joining itself.
+  bool on_worker_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
   const engine_model& model() const { return *model_; }
   std::string backend_description() const { return backend_description_; }
 

@@ -1,0 +1,178 @@
+#include "actors/deploy.hpp"
+
+#include "runtime/journal.hpp"
+#include "runtime/run_store.hpp"
+#include "runtime/workflow_run.hpp"
+
+#include <thread>
+
+namespace troupe::actors {
+
+runtime::result<std::string, deploy_error> entry_workflow(const dsl::checked_graph& g) {
+  std::vector<std::string> names;
+  for (const auto& w : g.graph().workflows)
+    if (w.range.file == g.graph().main_file)
+      names.push_back(w.name);
+  if (names.size() == 1)
+    return names.front();
+  for (const auto& n : names)
+    if (n == "main")
+      return n;
+  if (names.empty())
+    return deploy_error{{"the file defines no workflow to run"}, true};
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return deploy_error{{"the file defines several workflows (" + list
+                       + "): name one with --workflow, or call one 'main'"},
+                      true};
+}
+
+namespace {
+
+using runtime::value;
+
+deploy_error fail(std::string line, bool user = true) {
+  return deploy_error{{std::move(line)}, user};
+}
+
+gpu::device_kind device_of(runtime::engine_device d) {
+  switch (d) {
+    case runtime::engine_device::cpu: return gpu::device_kind::cpu;
+    case runtime::engine_device::cuda: return gpu::device_kind::cuda;
+    default: return gpu::device_kind::automatic;
+  }
+}
+
+// The run's directory: a new one, or the resumed one after checking that
+// the workflow file is the same. Fills restored results.
+runtime::result<runtime::run_handle, deploy_error>
+open_run_dir(const deploy_options& o, const std::string& workflow, const value& inputs,
+             std::map<std::string, value>& restored) {
+  const auto& sm = o.program->sources;
+  const auto& main = sm.file(o.program->checked->graph().main_file);
+  auto root = o.config.paths.runs;
+  runtime::run_store store(root.empty() ? std::filesystem::path(runtime::run_store::default_root)
+                                        : root);
+  if (!o.resume_id) {
+    runtime::run_request req;
+    req.workflow_file = main.path;
+    req.workflow_name = workflow;
+    req.inputs = inputs;
+    req.source_text = main.text;
+    req.troupe_version = o.version;
+    auto h = store.create_run(req);
+    if (!h)
+      return fail(h.error().message, false);
+    return h.value();
+  }
+  auto h = store.open_run(*o.resume_id);
+  if (!h)
+    return fail(h.error().message);
+  const auto& meta = h.value().meta;
+  if (meta.source_sha256 != runtime::sha256_hex(main.text))
+    return fail("run " + meta.id + " was started from a different version of "
+                + meta.workflow_file.string()
+                + " (its SHA-256 differs): resuming would mix results of two workflows");
+  if (!std::filesystem::exists(h.value().journal))
+    return h.value();
+  auto events = runtime::read_journal(h.value().journal);
+  if (!events)
+    return fail(events.error().message);
+  auto progress = runtime::resume_state(events.value().events, h.value().journal);
+  if (!progress)
+    return fail(progress.error().message);
+  restored = std::move(progress.value().done);
+  return h.value();
+}
+
+} // namespace
+
+runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options o) {
+  const auto& graph = *o.program->checked;
+  std::string workflow = o.workflow;
+  runtime::value given = o.inputs;
+  if (o.resume_id) {
+    runtime::run_store store(o.config.paths.runs.empty()
+                               ? std::filesystem::path(runtime::run_store::default_root)
+                               : o.config.paths.runs);
+    auto h = store.open_run(*o.resume_id);
+    if (!h)
+      return fail(h.error().message);
+    workflow = h.value().meta.workflow_name;
+    given = h.value().meta.inputs;
+  } else if (workflow.empty()) {
+    auto w = entry_workflow(graph);
+    if (!w)
+      return w.error();
+    workflow = w.value();
+  }
+  const auto* wf = graph.graph().find_workflow(workflow);
+  if (!wf)
+    return fail("no workflow '" + workflow + "' in " + o.program->sources.file(0).display);
+  auto inputs = runtime::bind_inputs(*wf, given);
+  if (!inputs)
+    return deploy_error{inputs.error(), true};
+
+  deployment d;
+  std::map<std::string, value> restored;
+  auto run = open_run_dir(o, workflow, inputs.value(), restored);
+  if (!run)
+    return run.error();
+  d.run_id = run.value().meta.id;
+  d.run_dir = run.value().dir;
+  d.reused = restored.size();
+  auto writer = runtime::journal_writer::open(run.value().journal);
+  if (!writer)
+    return fail(writer.error().message, false);
+  d.journal = std::make_shared<runtime::journal_service>(std::move(writer).value());
+
+  auto router = router_actor_spawn(sys, graph.graph().models, graph.graph().router);
+  if (!router)
+    return fail(router.error(), false);
+  d.router = router.value();
+  d.verifier = verifier_actor_spawn(sys, o.program);
+
+  const auto& c = o.config;
+  gpu::engine_options eng;
+  eng.threads = std::max(1, c.engine.threads);
+  eng.kv_bytes = c.engine.kv_memory_mb << 20;
+  eng.max_batch_tokens = 512;
+  gpu::worker_options wo;
+  wo.queue_capacity = c.limits.queue_capacity;
+  d.models = std::make_shared<model_host>(sys, c.node.name, eng, wo, device_of(c.engine.device));
+  if (o.local_executors) {
+    executor_options eo;
+    eo.node = c.node.name;
+    eo.runs_root = run.value().dir.parent_path();
+    eo.tools.shell.enabled = c.shell.enabled;
+    eo.tools.shell.allow = c.shell.allow;
+    eo.tools.http_max_bytes = c.limits.http_max_bytes;
+    eo.tools.http_timeout_ms = c.limits.http_timeout_ms;
+    eo.models = d.models;
+    size_t n = std::max<size_t>(1, std::min<size_t>(4, std::thread::hardware_concurrency()));
+    for (size_t i = 0; i < n; ++i)
+      d.executors.push_back({executor_actor_spawn(sys, eo), c.node.name});
+  }
+  for (const auto& r : o.remote_executors)
+    d.executors.push_back(r);
+  if (d.executors.empty())
+    return fail("no executor to run steps on: no local executors and no cluster nodes", false);
+
+  planner_options po;
+  po.program = o.program;
+  po.workflow = workflow;
+  po.inputs = inputs.value();
+  po.run_id = d.run_id;
+  po.workflow_file = o.program->sources.file(graph.graph().main_file).path;
+  po.restored = std::move(restored);
+  po.journal = d.journal;
+  po.router = d.router;
+  po.verifier = d.verifier;
+  po.executors = d.executors;
+  po.listeners = o.listeners;
+  po.max_concurrent_steps = c.limits.max_concurrent_steps;
+  d.planner = planner_actor_spawn(sys, std::move(po));
+  return d;
+}
+
+} // namespace troupe::actors

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "actors/executor_actor.hpp"
+#include "actors/model_host.hpp"
+#include "actors/planner_actor.hpp"
+#include "actors/router_actor.hpp"
+#include "actors/verifier_actor.hpp"
+#include "dsl/compile.hpp"
+#include "runtime/config.hpp"
+#include "runtime/journal_service.hpp"
+#include "runtime/result.hpp"
+#include "runtime/value.hpp"
+
+#include "caf/actor_system.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+/// deploy(): the step of the data path from a checked graph to actors.
+///   checked graph -> deploy() -> actors -> messages -> run record
+namespace troupe::actors {
+
+struct deploy_options {
+  std::shared_ptr<const dsl::compilation> program; ///< Must hold a checked graph.
+  std::string workflow;        ///< "" = the entry workflow (entry_workflow()).
+  runtime::value inputs = runtime::value::object(); ///< Given by the user, not yet bound.
+  std::optional<std::string> resume_id; ///< Finish this earlier run instead.
+  runtime::config config;      ///< Node, limits, engine, tools, paths.
+  std::vector<caf::actor> listeners;    ///< Receive every run_event.
+  std::vector<executor_slot> remote_executors; ///< On other nodes (cluster).
+  bool local_executors = true; ///< Also run steps on this process.
+  std::string version;         ///< Recorded in run.json.
+};
+
+/// What deploy() started. The planner holds the run; the rest live as long
+/// as the handles here (or the planner's references) do.
+struct deployment {
+  planner_actor planner;
+  std::string run_id;
+  std::filesystem::path run_dir;
+  std::shared_ptr<runtime::journal_service> journal;
+  std::shared_ptr<model_host> models;
+  router_actor router;
+  verifier_actor verifier;
+  std::vector<executor_slot> executors;
+  size_t reused = 0; ///< Steps restored from the journal on resume.
+};
+
+/// Why deploy() could not start a run; `lines` are complete sentences.
+struct deploy_error {
+  std::vector<std::string> lines;
+  bool user_error = true; ///< Bad inputs or run id (exit 1), else a system fault.
+};
+
+/// The workflow `troupe run` runs when none is named: the only workflow of
+/// the main file, else the one named `main`; else an error listing them.
+runtime::result<std::string, deploy_error> entry_workflow(const dsl::checked_graph& g);
+
+/// Binds the inputs, creates (or, with resume_id, reopens and checks) the
+/// run's directory and journal, and spawns router, verifier, executors and
+/// planner. Resuming refuses a run whose workflow file changed (SHA-256),
+/// and restores every step the journal records as finished and verified.
+/// Send (run_atom) to the planner to start the run.
+runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options opts);
+
+} // namespace troupe::actors

@@ -1,0 +1,198 @@
+#include "actors/executor_actor.hpp"
+
+#include "actors/records.hpp"
+#include "runtime/journal.hpp"
+#include "runtime/model_output.hpp"
+#include "runtime/openai_client.hpp"
+
+#include "caf/event_based_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+#include <set>
+
+namespace troupe::actors {
+
+namespace {
+
+bool blocking_tool(const std::string& name) {
+  static const std::set<std::string> blocking = {"http_get", "shell"};
+  return blocking.count(name) > 0;
+}
+
+step_record_data record_for(const step_job& job, const std::string& node) {
+  step_record_data r;
+  r.key = job.key;
+  r.attempt = job.attempt;
+  r.model = job.model;
+  r.node = node;
+  r.started_us = runtime::journal_now_us();
+  return r;
+}
+
+step_outcome finish(step_record_data r) {
+  r.finished_us = runtime::journal_now_us();
+  return step_outcome{step_record_write(r)};
+}
+
+// Runs a tool; `ctx.workspace` is the run's.
+step_outcome run_tool_job(const step_job& job, const runtime::tool_context& ctx,
+                          const std::string& node) {
+  auto r = record_for(job, node);
+  auto args = runtime::value::parse(job.args_json, nullptr, false);
+  if (args.is_discarded()) {
+    r.error = "tool '" + job.tool + "': arguments are not JSON";
+    return finish(std::move(r));
+  }
+  auto out = runtime::run_tool(job.tool, args, ctx);
+  if (out) {
+    r.ok = true;
+    r.output_json = out.value().dump();
+  } else {
+    r.error = out.error().message;
+    r.retryable = out.error().retryable;
+  }
+  return finish(std::move(r));
+}
+
+// One call to an OpenAI-compatible endpoint (blocks).
+step_outcome run_endpoint_job(const step_job& job, const std::string& node) {
+  auto r = record_for(job, node);
+  runtime::openai_endpoint ep;
+  ep.base_url = job.location;
+  ep.api_key_env = job.key_env;
+  if (job.timeout_ms > 0)
+    ep.timeout_ms = job.timeout_ms;
+  runtime::chat_request req;
+  req.model = job.api_model;
+  req.system = job.system;
+  req.prompt = job.prompt;
+  req.max_tokens = job.max_tokens;
+  req.temperature = job.temperature;
+  req.stop = job.stop;
+  auto reply = runtime::openai_chat(ep, req);
+  if (!reply) {
+    r.error = "model '" + job.model + "': " + reply.error().message;
+    r.retryable = reply.error().retryable;
+    return finish(std::move(r));
+  }
+  r.prompt_tokens = reply.value().prompt_tokens;
+  r.completion_tokens = reply.value().completion_tokens;
+  auto v = runtime::model_output_parse(reply.value().text, job.json_output);
+  if (!v) {
+    r.error = "model '" + job.model + "': " + v.error();
+    return finish(std::move(r));
+  }
+  r.ok = true;
+  r.output_json = v.value().dump();
+  return finish(std::move(r));
+}
+
+class executor_impl : public executor_actor::base {
+public:
+  executor_impl(caf::actor_config& cfg, executor_options opts)
+    : executor_actor::base(cfg), opts_(std::move(opts)) {}
+
+  behavior_type make_behavior() override {
+    return {
+      [this](execute_atom, const step_job& job) { return execute(job); },
+    };
+  }
+
+private:
+  caf::typed_response_promise<step_outcome> execute(const step_job& job) {
+    auto promise = make_response_promise<step_outcome>();
+    if (job.kind == "tool") {
+      auto ctx = opts_.tools;
+      ctx.workspace = opts_.runs_root / job.run_id / "workspace";
+      std::error_code ec;
+      std::filesystem::create_directories(ctx.workspace, ec);
+      if (!blocking_tool(job.tool)) {
+        promise.deliver(run_tool_job(job, ctx, opts_.node));
+        return promise;
+      }
+      offload(promise, [job, ctx, node = opts_.node] { return run_tool_job(job, ctx, node); });
+      return promise;
+    }
+    if (job.backend == "openai") {
+      offload(promise, [job, node = opts_.node] { return run_endpoint_job(job, node); });
+      return promise;
+    }
+    generate_locally(job, promise);
+    return promise;
+  }
+
+  // Runs `work` on a detached actor (its own thread) and delivers its outcome.
+  template <class Work>
+  void offload(caf::typed_response_promise<step_outcome> promise, Work work) {
+    auto worker = spawn<caf::detached>([work](caf::event_based_actor* w) -> caf::behavior {
+      return {[w, work](execute_atom) {
+        w->quit();
+        return work();
+      }};
+    });
+    request(worker, caf::infinite, execute_atom_v)
+      .then([promise](step_outcome& o) mutable { promise.deliver(std::move(o)); },
+            [promise](caf::error& e) mutable {
+              step_record_data r;
+              r.key = "?";
+              r.error = "executor worker failed: " + caf::to_string(e);
+              promise.deliver(finish(std::move(r)));
+            });
+  }
+
+  void generate_locally(const step_job& job, caf::typed_response_promise<step_outcome> promise) {
+    auto record = record_for(job, opts_.node);
+    auto gpu = opts_.models->get(job.model, job.location);
+    if (!gpu) {
+      record.error = gpu.error();
+      promise.deliver(finish(std::move(record)));
+      return;
+    }
+    generation_job g;
+    g.prompt = job.prompt;
+    g.system = job.system;
+    g.chat = true;
+    g.max_tokens = job.max_tokens;
+    g.temperature = job.temperature;
+    g.seed = job.seed;
+    g.stop = job.stop;
+    g.priority = job.priority;
+    auto timeout = job.timeout_ms > 0 ? caf::duration(std::chrono::milliseconds(job.timeout_ms))
+                                      : caf::duration(caf::infinite);
+    request(gpu.value(), timeout, generate_atom_v, g)
+      .then(
+        [promise, record, json = job.json_output](generation_result& res) mutable {
+          record.prompt_tokens = res.prompt_tokens;
+          record.completion_tokens = res.completion_tokens;
+          if (auto t = token_list_read(res.tokens))
+            record.tokens = std::move(t).value();
+          if (!res.ok) {
+            record.error = "model '" + record.model + "': " + res.error;
+            record.retryable = res.finish == "refused";
+          } else if (auto v = runtime::model_output_parse(res.text, json); !v) {
+            record.error = "model '" + record.model + "': " + v.error();
+          } else {
+            record.ok = true;
+            record.output_json = v.value().dump();
+          }
+          promise.deliver(finish(std::move(record)));
+        },
+        [promise, record](caf::error& e) mutable {
+          record.error = "model '" + record.model + "': "
+                         + (e == caf::sec::request_timeout ? std::string("timed out")
+                                                           : caf::to_string(e));
+          record.retryable = true;
+          promise.deliver(finish(std::move(record)));
+        });
+  }
+
+  executor_options opts_;
+};
+
+} // namespace
+
+executor_actor executor_actor_spawn(caf::actor_system& sys, executor_options opts) {
+  return sys.spawn<executor_impl>(std::move(opts));
+}
+
+} // namespace troupe::actors

@@ -1,0 +1,461 @@
+#include "actors/planner_actor.hpp"
+
+#include "actors/records.hpp"
+#include "runtime/journal.hpp"
+#include "runtime/router.hpp"
+#include "runtime/workflow_run.hpp"
+
+#include "caf/typed_event_based_actor.hpp"
+
+#include <deque>
+
+namespace troupe::actors {
+
+namespace {
+
+using runtime::value;
+
+// Internal: the journal thread reports a durable write (key, error or "").
+using planner_impl_type =
+  planner_actor::extend<caf::reacts_to<journaled_atom, std::string, std::string>>;
+
+const std::string end_key = "#run_finished";
+
+// One task being worked on: its attempts so far and the current one.
+struct attempt_state {
+  runtime::task t;
+  uint32_t attempts = 0;
+  uint32_t max_attempts = 1;
+  std::vector<std::string> tried;   ///< Models of earlier attempts.
+  value history = value::array();   ///< One entry per failed attempt.
+  std::vector<std::string> models;  ///< Models of the current attempt.
+  std::vector<step_record_data> records;
+  size_t outstanding = 0;
+  uint32_t agree_k = 0;             ///< 0: no agreement needed.
+  std::string explain;              ///< The router's line for this attempt.
+};
+
+std::string step_path(const runtime::task& t) {
+  if (t.index < 0)
+    return t.key;
+  return t.key.substr(0, t.key.size() - std::to_string(t.index).size() - 2);
+}
+
+class planner_impl : public planner_impl_type::base {
+public:
+  planner_impl(caf::actor_config& cfg, planner_options opts)
+    : planner_impl_type::base(cfg), opts_(std::move(opts)), load_(opts_.executors.size(), 0) {}
+
+  behavior_type make_behavior() override {
+    return {
+      [this](run_atom) {
+        auto promise = make_response_promise<run_summary>();
+        waiters_.push_back(promise);
+        if (!started_)
+          start();
+        else if (summary_)
+          deliver_all();
+        return promise;
+      },
+      [this](journaled_atom, const std::string& key, const std::string& error) {
+        on_journaled(key, error);
+      },
+    };
+  }
+
+private:
+  // -- journal --------------------------------------------------------------
+
+  void record(value event, bool durable = false, const std::string& ack_key = {}) {
+    event["ts"] = runtime::journal_now_us();
+    for (const auto& l : opts_.listeners)
+      caf::anon_send(l, run_event{event.dump()});
+    runtime::journal_callback cb;
+    if (!ack_key.empty()) {
+      auto self = caf::actor_cast<planner_impl_type>(this);
+      cb = [self, ack_key](const std::optional<runtime::journal_error>& e) {
+        caf::anon_send(self, journaled_atom_v, ack_key, e ? e->message : std::string());
+      };
+    }
+    opts_.journal->post(std::move(event), durable, std::move(cb));
+  }
+
+  // -- the run --------------------------------------------------------------
+
+  void start() {
+    started_ = true;
+    std::vector<std::string> reused;
+    for (const auto& [k, v] : opts_.restored) reused.push_back(k);
+    record({{"event", "run_started"}, {"run_id", opts_.run_id}, {"workflow", opts_.workflow},
+            {"file", opts_.workflow_file}, {"inputs", opts_.inputs}, {"reused", reused}},
+           true);
+    auto run = runtime::workflow_run::start(*opts_.program->checked, opts_.workflow,
+                                            opts_.inputs, opts_.restored);
+    if (!run) {
+      failures_.push_back(run.error().message);
+      return end_run();
+    }
+    run_ = std::move(run).value();
+    pump();
+  }
+
+  void pump() {
+    for (const auto& n : run_->take_notes()) {
+      const char* what = n.kind == runtime::run_note::skipped    ? "step_skipped"
+                         : n.kind == runtime::run_note::restored ? "step_reused"
+                                                                 : "step_empty";
+      record({{"event", what}, {"key", n.key}});
+    }
+    for (auto& t : run_->take_ready())
+      backlog_.push_back(std::move(t));
+    while (!backlog_.empty() && active_.size() < opts_.max_concurrent_steps) {
+      auto t = std::move(backlog_.front());
+      backlog_.pop_front();
+      dispatch(std::move(t));
+    }
+    if (run_->finished() && active_.empty() && backlog_.empty() && !ending_)
+      end_run();
+  }
+
+  void dispatch(runtime::task t) {
+    auto key = t.key;
+    auto& a = active_[key];
+    a.t = std::move(t);
+    a.max_attempts = uint32_t(a.t.step->retries) + 1;
+    next_attempt(a);
+  }
+
+  void next_attempt(attempt_state& a) {
+    a.attempts++;
+    a.models.clear();
+    a.records.clear();
+    a.explain.clear();
+    if (a.t.step->kind == dsl::ast::step_kind::tool)
+      return send_jobs(a, {""});
+    route(a);
+  }
+
+  void route(attempt_state& a) {
+    const auto req = runtime::route_request_for(*a.t.wf, *a.t.step);
+    route_query q;
+    q.step = a.t.key;
+    q.domain = req.domain;
+    q.pinned = req.pinned.value_or("");
+    q.fallbacks = req.fallback;
+    q.exclude = a.tried;
+    q.n = uint32_t(req.n);
+    q.max_tokens = int32_t(req.max_tokens);
+    if (req.policy) {
+      q.has_policy = true;
+      q.w_accuracy = req.policy->accuracy;
+      q.w_cost = req.policy->cost;
+      q.w_latency = req.policy->latency;
+      q.load_aware = req.policy->load_aware;
+    }
+    const auto& agree = a.t.step->verify.agree;
+    a.agree_k = agree ? uint32_t(agree->first) : 0;
+    uint32_t copies = agree && req.pinned ? uint32_t(agree->second) : 1;
+    auto key = a.t.key;
+    request(opts_.router, caf::infinite, route_atom_v, q)
+      .then([this, key, copies](const route_reply& r) {
+        auto it = active_.find(key);
+        if (it == active_.end())
+          return;
+        auto& a = it->second;
+        if (!r.ok)
+          return fail_task(a, a.tried.empty() ? r.error
+                                              : "no model left to escalate to: " + r.error);
+        a.explain = r.explain;
+        auto decision = value::parse(r.decision_json, nullptr, false);
+        record({{"event", "route"}, {"key", key}, {"attempt", a.attempts}, {"chosen", r.chosen},
+                {"explain", r.explain}, {"decision", decision}});
+        std::vector<std::string> models = r.chosen;
+        if (copies > 1)
+          models.assign(copies, r.chosen.front());
+        send_jobs(a, models);
+      });
+  }
+
+  step_job job_for(const attempt_state& a, const std::string& model, uint64_t seed) {
+    const auto& s = *a.t.step;
+    step_job j;
+    j.run_id = opts_.run_id;
+    j.key = a.t.key;
+    j.attempt = a.attempts;
+    j.timeout_ms = s.timeout_ms.value_or(0);
+    j.priority = s.prio == dsl::ir::priority::batch ? 1 : 0;
+    if (s.kind == dsl::ast::step_kind::tool) {
+      j.kind = "tool";
+      j.tool = s.target;
+      j.args_json = a.t.args.dump();
+      return j;
+    }
+    const auto* m = opts_.program->checked->graph().find_model(model);
+    j.kind = s.kind == dsl::ast::step_kind::plan ? "plan" : "llm";
+    j.model = model;
+    j.backend = m->backend.kind == dsl::ir::backend::openai ? "openai" : "gguf";
+    j.location = m->backend.kind == dsl::ir::backend::openai ? m->backend.url : m->backend.path;
+    j.api_model = m->backend.api_model;
+    j.key_env = m->backend.key_env;
+    j.prompt = a.t.prompt;
+    j.system = a.t.system;
+    j.json_output = s.format == dsl::ir::output_format::json || s.kind == dsl::ast::step_kind::plan;
+    j.max_tokens = int32_t(s.max_tokens);
+    j.temperature = s.temperature;
+    j.seed = seed;
+    j.stop = s.stop;
+    return j;
+  }
+
+  size_t pick_executor() {
+    size_t best = 0;
+    for (size_t i = 1; i < load_.size(); ++i)
+      if (load_[i] < load_[best])
+        best = i;
+    return best;
+  }
+
+  void send_jobs(attempt_state& a, const std::vector<std::string>& models) {
+    a.models = models;
+    a.outstanding = models.size();
+    for (size_t i = 0; i < models.size(); ++i) {
+      auto job = job_for(a, models[i], i);
+      size_t e = pick_executor();
+      load_[e]++;
+      record({{"event", "step_started"}, {"key", a.t.key}, {"step", a.t.step->name},
+              {"attempt", a.attempts}, {"model", models[i]}, {"node", opts_.executors[e].node}});
+      auto key = a.t.key;
+      auto attempt = a.attempts;
+      auto node = opts_.executors[e].node;
+      request(opts_.executors[e].actor, caf::infinite, execute_atom_v, job)
+        .then(
+          [this, key, attempt, e](const step_outcome& o) {
+            load_[e]--;
+            auto rec = step_record_read(o.record);
+            if (!rec) {
+              step_record_data bad;
+              bad.key = key;
+              bad.error = rec.error();
+              bad.retryable = true;
+              return on_record(key, attempt, std::move(bad));
+            }
+            on_record(key, attempt, std::move(rec).value());
+          },
+          [this, key, attempt, e, node, model = models[i]](const caf::error& err) {
+            load_[e]--;
+            step_record_data bad;
+            bad.key = key;
+            bad.model = model;
+            bad.node = node;
+            bad.error = "executor on node '" + node + "' failed: " + caf::to_string(err);
+            bad.retryable = true;
+            on_record(key, attempt, std::move(bad));
+          });
+    }
+  }
+
+  void on_record(const std::string& key, uint32_t attempt, step_record_data rec) {
+    auto it = active_.find(key);
+    if (it == active_.end() || it->second.attempts != attempt)
+      return; // A late answer to an attempt already settled.
+    auto& a = it->second;
+    a.records.push_back(std::move(rec));
+    if (--a.outstanding > 0)
+      return;
+    std::vector<const step_record_data*> ok;
+    std::string errors;
+    for (const auto& r : a.records) {
+      if (!r.model.empty() && !r.ok)
+        send(opts_.router, model_outcome{r.model, a.t.step->domain, false,
+                                         r.error.find("timed out") != std::string::npos, false,
+                                         double(r.finished_us - r.started_us) / 1000});
+      if (r.ok)
+        ok.push_back(&r);
+      else
+        errors += (errors.empty() ? "" : "; ") + r.error;
+    }
+    if (a.agree_k == 0) {
+      if (ok.empty())
+        return attempt_failed(a, "call", errors);
+      return verify(a, *ok.front());
+    }
+    if (ok.size() < a.agree_k)
+      return attempt_failed(a, "agree",
+                            std::to_string(ok.size()) + " of " + std::to_string(a.records.size())
+                              + " answers arrived, " + std::to_string(a.agree_k)
+                              + " must agree: " + errors);
+    std::vector<std::string> answers;
+    for (const auto* r : ok) answers.push_back(r->output_json);
+    request(opts_.verifier, caf::infinite, agree_atom_v, answers, a.agree_k)
+      .then([this, key, attempt, ok](const agree_reply& r) {
+        auto it = active_.find(key);
+        if (it == active_.end() || it->second.attempts != attempt)
+          return;
+        auto& a = it->second;
+        if (!r.reached) {
+          value seen = value::array();
+          for (const auto* x : ok) seen.push_back({{"model", x->model}, {"output", value::parse(x->output_json)}});
+          return attempt_failed(a, "agree", "no " + std::to_string(a.agree_k) + " of "
+                                              + std::to_string(ok.size()) + " answers agree",
+                                seen);
+        }
+        verify(a, *ok[r.group.front()]);
+      });
+  }
+
+  void verify(attempt_state& a, const step_record_data& rec) {
+    auto output = value::parse(rec.output_json, nullptr, false);
+    auto copy = rec;
+    const auto& v = a.t.step->verify;
+    bool clauses = v.json || v.schema || !v.regexes.empty() || !v.asserts.empty() || v.length;
+    if (!clauses)
+      return succeed(a, copy, std::move(output), false);
+    auto ctx = run_->context_for(a.t);
+    value steps = value::object();
+    for (const auto& [k, val] : ctx.steps) steps[k] = val;
+    verify_job job{a.t.wf->name, a.t.step->name, rec.output_json,
+                   value{{"inputs", ctx.inputs}, {"steps", steps}, {"loop", ctx.loop_value}}.dump()};
+    auto key = a.t.key;
+    auto attempt = a.attempts;
+    request(opts_.verifier, caf::infinite, verify_atom_v, job)
+      .then([this, key, attempt, copy, output](const verify_reply& r) {
+        auto it = active_.find(key);
+        if (it == active_.end() || it->second.attempts != attempt)
+          return;
+        auto& a = it->second;
+        for (const auto& m : a.models)
+          if (!m.empty())
+            send(opts_.router, model_outcome{m, a.t.step->domain, true, false, r.passed,
+                                             double(copy.finished_us - copy.started_us) / 1000});
+        if (!r.passed) {
+          std::string why;
+          for (const auto& f : r.failures) why += (why.empty() ? "" : "; ") + f;
+          return attempt_failed(a, "verify", why, {{"output", output}, {"model", copy.model}});
+        }
+        succeed(a, copy, output, true);
+      });
+  }
+
+  void attempt_failed(attempt_state& a, const std::string& phase, const std::string& why,
+                      value detail = nullptr) {
+    value entry = {{"attempt", a.attempts}, {"phase", phase}, {"error", why}};
+    if (!a.models.empty() && !a.models.front().empty())
+      entry["models"] = a.models;
+    if (!a.records.empty())
+      entry["node"] = a.records.front().node;
+    if (!detail.is_null())
+      entry["detail"] = detail;
+    record({{"event", "attempt_failed"}, {"key", a.t.key}, {"attempt", a.attempts},
+            {"phase", phase}, {"error", why}, {"models", a.models}, {"explain", a.explain}});
+    a.history.push_back(entry);
+    for (const auto& m : a.models)
+      if (!m.empty())
+        a.tried.push_back(m);
+    if (a.attempts < a.max_attempts)
+      return next_attempt(a);
+    std::string summary = std::to_string(a.attempts) + " attempt" + (a.attempts == 1 ? "" : "s")
+                          + " failed";
+    for (const auto& h : a.history)
+      summary += "; #" + std::to_string(h["attempt"].get<int>())
+                 + (h.contains("models") ? " (" + h["models"][0].get<std::string>() + ")" : "")
+                 + " " + h["phase"].get<std::string>() + ": " + h["error"].get<std::string>();
+    fail_task(a, summary);
+  }
+
+  void fail_task(attempt_state& a, const std::string& why) {
+    auto key = a.t.key;
+    record({{"event", "step_failed"}, {"key", key}, {"step", step_path(a.t)}, {"index", a.t.index},
+            {"error", why}, {"attempts", a.history}},
+           true);
+    active_.erase(key);
+    run_->fail(key, why);
+    pump();
+  }
+
+  void succeed(attempt_state& a, const step_record_data& rec, value output, bool verified) {
+    value ev = {{"event", "step_finished"}, {"key", a.t.key}, {"step", step_path(a.t)},
+                {"index", a.t.index}, {"attempt", a.attempts}, {"node", rec.node},
+                {"output", output}, {"started_us", rec.started_us},
+                {"finished_us", rec.finished_us},
+                {"elapsed_ms", double(rec.finished_us - rec.started_us) / 1000}};
+    if (verified)
+      ev["verified"] = true;
+    if (!rec.model.empty()) {
+      ev["model"] = rec.model;
+      ev["prompt"] = a.t.prompt;
+      ev["tokens"] = {{"prompt", rec.prompt_tokens}, {"completion", rec.completion_tokens}};
+    }
+    done_values_[a.t.key] = std::move(output);
+    record(std::move(ev), true, a.t.key);
+  }
+
+  void on_journaled(const std::string& key, const std::string& error) {
+    if (key == end_key)
+      return deliver_all();
+    auto v = done_values_.find(key);
+    if (v == done_values_.end())
+      return;
+    auto value = std::move(v->second);
+    done_values_.erase(v);
+    active_.erase(key);
+    if (!error.empty())
+      run_->fail(key, "its result could not be journaled: " + error);
+    else
+      run_->complete(key, std::move(value));
+    pump();
+  }
+
+  void end_run() {
+    ending_ = true;
+    summary_.emplace();
+    auto& s = *summary_;
+    s.run_id = opts_.run_id;
+    s.journal_path = opts_.journal->path().string();
+    value ev = {{"event", "run_finished"}, {"run_id", opts_.run_id}};
+    if (run_) {
+      for (const auto& [key, why] : run_->failures())
+        failures_.push_back(key + ": " + why);
+      if (failures_.empty()) {
+        auto out = run_->outputs();
+        if (out) {
+          s.ok = true;
+          s.outputs_json = out.value().dump();
+          ev["outputs"] = out.value();
+        } else {
+          failures_.push_back(out.error().message);
+        }
+      }
+    }
+    s.failures = failures_;
+    ev["status"] = s.ok ? "ok" : "failed";
+    if (!s.ok)
+      ev["failures"] = failures_;
+    record(std::move(ev), true, end_key);
+  }
+
+  void deliver_all() {
+    for (auto& w : waiters_)
+      w.deliver(*summary_);
+    waiters_.clear();
+  }
+
+  planner_options opts_;
+  std::vector<size_t> load_; ///< Jobs in flight per executor.
+  std::unique_ptr<runtime::workflow_run> run_;
+  std::map<std::string, attempt_state> active_;
+  std::deque<runtime::task> backlog_;
+  std::map<std::string, value> done_values_; ///< Awaiting their durable write.
+  std::vector<std::string> failures_;
+  std::vector<caf::typed_response_promise<run_summary>> waiters_;
+  std::optional<run_summary> summary_;
+  bool started_ = false;
+  bool ending_ = false;
+};
+
+} // namespace
+
+planner_actor planner_actor_spawn(caf::actor_system& sys, planner_options opts) {
+  return caf::actor_cast<planner_actor>(sys.spawn<planner_impl>(std::move(opts)));
+}
+
+} // namespace troupe::actors

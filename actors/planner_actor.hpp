@@ -1,0 +1,58 @@
+#pragma once
+
+#include "actors/executor_actor.hpp"
+#include "actors/messages.hpp"
+#include "actors/router_actor.hpp"
+#include "actors/verifier_actor.hpp"
+#include "dsl/compile.hpp"
+#include "runtime/journal_service.hpp"
+#include "runtime/value.hpp"
+
+#include "caf/actor_system.hpp"
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace troupe::actors {
+
+/// The planner: owns one run. It drives runtime::workflow_run, dispatching
+/// every ready step at once (up to a bound): tool steps straight to an
+/// executor; model steps to the router first, then to executors, then to
+/// the verifier. A failed call or verification escalates to the next model
+/// by utility (excluding the models already tried) up to the step's
+/// `retries`; a final failure lists every attempt. A result counts as done
+/// only after its step_finished event is durably in the journal.
+///   (run_atom) -> run_summary       answered when the run has ended
+/// Every journal event is also sent as a run_event to the listeners.
+using planner_actor = caf::typed_actor<caf::replies_to<run_atom>::with<run_summary>>;
+
+/// Where each executor lives, for picking the least loaded and for the
+/// journal.
+struct executor_slot {
+  executor_actor actor;
+  std::string node;
+};
+
+struct planner_options {
+  std::shared_ptr<const dsl::compilation> program; ///< Must hold a checked graph.
+  std::string workflow;
+  runtime::value inputs;                          ///< Bound (runtime::bind_inputs).
+  std::string run_id;
+  std::string workflow_file;                      ///< For run_started.
+  std::map<std::string, runtime::value> restored; ///< From an earlier attempt at the run.
+  std::shared_ptr<runtime::journal_service> journal;
+  router_actor router;
+  verifier_actor verifier;
+  std::vector<executor_slot> executors;           ///< At least one.
+  std::vector<caf::actor> listeners;
+  size_t max_concurrent_steps = 64;
+};
+
+/// Spawns a planner; the run starts with the first (run_atom) request.
+planner_actor planner_actor_spawn(caf::actor_system& sys, planner_options opts);
+
+} // namespace troupe::actors

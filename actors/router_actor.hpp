@@ -1,0 +1,35 @@
+#pragma once
+
+#include "actors/messages.hpp"
+#include "dsl/ir.hpp"
+#include "runtime/result.hpp"
+
+#include "caf/actor_system.hpp"
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+
+#include <string>
+#include <vector>
+
+namespace troupe::actors {
+
+/// The router: picks the model(s) for each model step by utility with live
+/// load, learned accuracy, cooldowns and fallbacks (runtime::router).
+///   (route_atom, route_query) -> route_reply     (a decision, or ok = false and why)
+///   (load_report)                                 GPU actors' load
+///   (model_outcome)                               a call's end and its verdict
+///   (stats_atom) -> std::string                   JSON snapshot
+/// Event-based and fast (microseconds per decision): it never blocks.
+using router_actor = caf::typed_actor<
+  caf::replies_to<route_atom, route_query>::with<route_reply>,
+  caf::reacts_to<load_report>,
+  caf::reacts_to<model_outcome>,
+  caf::replies_to<stats_atom>::with<std::string>>;
+
+/// Spawns a router over `models` with default weights `policy`. Errors: the
+/// models or weights are invalid (runtime::router::create's message).
+runtime::result<router_actor, std::string>
+router_actor_spawn(caf::actor_system& sys, std::vector<dsl::ir::model> models,
+                   dsl::ir::router_policy policy);
+
+} // namespace troupe::actors

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "runtime/journal.hpp"
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+/// A journal on a thread of its own, with group commit: events queue up
+/// while the thread writes; each batch is written, then synced once if any
+/// of its events is durable, and only then are their callbacks run. The
+/// planner's thread never waits on the disk, and a step counts as done only
+/// in its callback, after its result is on disk.
+namespace troupe::runtime {
+
+/// Called on the journal thread once the event is written (and synced when
+/// durable), or with the error that stopped it. Must not block for long.
+using journal_callback = std::function<void(const std::optional<journal_error>&)>;
+
+struct journal_service_stats {
+  int64_t events = 0;  ///< Events written.
+  int64_t syncs = 0;   ///< fdatasync calls (one per batch with a durable event).
+  int64_t batches = 0; ///< Wake-ups that wrote at least one event.
+};
+
+/// Invariants: events are written in the order post() was called; every
+/// posted callback runs exactly once (with an error when the writer failed
+/// or the service stopped before writing it).
+class journal_service {
+public:
+  explicit journal_service(journal_writer writer);
+  /// Writes and syncs whatever is queued, runs its callbacks, joins.
+  ~journal_service();
+  journal_service(const journal_service&) = delete;
+  journal_service& operator=(const journal_service&) = delete;
+
+  /// Queues `event`; `done` may be empty. Thread-safe.
+  void post(value event, bool durable, journal_callback done = {});
+
+  /// Blocks until everything posted so far is written and synced. For
+  /// shutdown paths and tests, never on an actor's hot path.
+  void flush();
+
+  journal_service_stats stats() const;
+  const std::filesystem::path& path() const { return path_; }
+
+private:
+  struct item {
+    value event;
+    bool durable;
+    journal_callback done;
+  };
+  void loop();
+
+  journal_writer writer_; ///< Touched only by the thread.
+  std::filesystem::path path_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  std::vector<item> queue_;       ///< Guarded by mu_.
+  bool busy_ = false;             ///< Guarded by mu_: a batch is being written.
+  bool stop_ = false;             ///< Guarded by mu_.
+  journal_service_stats stats_;   ///< Guarded by mu_.
+  std::thread thread_;
+};
+
+} // namespace troupe::runtime

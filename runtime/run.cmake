@@ -1,0 +1,10 @@
+# The run scheduler core.
+target_sources(troupe_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/workflow_run.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/workflow_run.hpp)
+target_sources(troupe_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/journal_service.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/journal_service.hpp)
+target_sources(troupe_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/model_output.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/model_output.hpp)
