@@ -25,7 +25,7 @@ public:
   eval_result eval(const expr& e) {
     switch (e.kind) {
       case expr_kind::number:
-      case expr_kind::duration: return value(e.number);
+      case expr_kind::duration: return number_value(e.number);
       case expr_kind::boolean: return value(e.boolean);
       case expr_kind::null: return value(nullptr);
       case expr_kind::string: {
@@ -181,7 +181,7 @@ private:
     if (e.op == "-") {
       if (!v.is_number())
         return fault(e, "'-' needs a number, found " + describe(v));
-      return value(-v.get<double>());
+      return number_value(-v.get<double>());
     }
     return fault(e, "unknown operator '" + e.op + "'");
   }

@@ -34,9 +34,9 @@ eval_result bad_arg(const expr& call, size_t i, const std::string& expected,
 
 eval_result len(const expr& call, const value& x) {
   if (x.is_string())
-    return value(static_cast<double>(dsl::utf8_length(text(x))));
+    return number_value(static_cast<double>(dsl::utf8_length(text(x))));
   if (x.is_array() || x.is_object())
-    return value(static_cast<double>(x.size()));
+    return number_value(static_cast<double>(x.size()));
   return bad_arg(call, 0, "text, a list or an object", x);
 }
 
@@ -131,7 +131,7 @@ eval_result arithmetic(const expr& e, const value& l, const value& r) {
   }
   if (!std::isfinite(x))
     return fault(e, "the result of '" + op + "' is too large for a number");
-  return value(x);
+  return number_value(x);
 }
 
 eval_result ordering(const expr& e, const value& l, const value& r) {

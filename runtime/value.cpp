@@ -159,4 +159,11 @@ result<value, std::string> parse_json_bounded(std::string_view text) {
   }
 }
 
+value number_value(double x) {
+  constexpr double exact = 9007199254740992.0; // 2^53
+  if (x == x && x >= -exact && x <= exact && x == static_cast<double>(static_cast<int64_t>(x)))
+    return value(static_cast<int64_t>(x));
+  return value(x);
+}
+
 } // namespace troupe::runtime

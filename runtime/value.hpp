@@ -26,6 +26,11 @@ using value = nlohmann::json;
 /// deeper than value_max_depth are written without recursion.
 std::string value_to_text(const value& v);
 
+/// A number as a value: whole numbers within +-2^53 (exact in a double) are
+/// stored as integers, so JSON outputs and journals print `3`, not `3.0`;
+/// others stay doubles. Arithmetic reads either kind with get<double>().
+value number_value(double x);
+
 /// `text` for a message: JSON-quoted and escaped, cut to at most
 /// `max_code_points` code points with "..." inside the quotes marking a cut
 /// ("\"Once upon a ti...\""). Never splits a UTF-8 sequence.

@@ -1,5 +1,7 @@
 // The real `troupe` binary, run as a user would: exit codes, output streams,
 // files rewritten by fmt, and DOT that Graphviz accepts.
+#include "tests/e2e/e2e_util.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -15,43 +17,10 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-struct run_result {
-  int status;
-  std::string out; // stdout and stderr together
-};
-
-// Runs troupe with `args`; captures stdout and, unless `stdout_only`, stderr.
-run_result run(const std::string& args, bool stdout_only = false) {
-  std::string cmd = std::string(TROUPE_BIN) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-    out.append(buf.data(), n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
-std::string sample(const std::string& name) {
-  return std::string(TROUPE_SOURCE_DIR) + "/workflows/" + name;
-}
-
-std::string scratch(const std::string& name, const std::string& text) {
-  auto dir = fs::temp_directory_path() / ("troupe-launcher-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  auto path = (dir / name).string();
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using e2e::run;
+using e2e::sample;
+using e2e::scratch;
+using e2e::slurp;
 
 TEST(launcher, check_accepts_every_sample) {
   for (const auto& e : fs::directory_iterator(std::string(TROUPE_SOURCE_DIR) + "/workflows")) {

@@ -89,7 +89,7 @@ protected:
   std::unique_ptr<wf_fixture> fx_;
 };
 
-TEST_F(eval_expr, arithmetic_follows_precedence_and_stays_double) {
+TEST_F(eval_expr, arithmetic_follows_precedence_and_whole_results_are_integers) {
   EXPECT_EQ(eval_ok("number", "n * 2 + 1"), 15);
   EXPECT_EQ(eval_ok("number", "2 + 3 * 4 - 1"), 13);
   EXPECT_EQ(eval_ok("number", "(2 + 3) * 4"), 20);
@@ -97,7 +97,11 @@ TEST_F(eval_expr, arithmetic_follows_precedence_and_stays_double) {
   EXPECT_EQ(eval_ok("number", "-n - -1"), -6);
   EXPECT_EQ(eval_ok("number", "j.count + 1"), 4);
   EXPECT_EQ(eval_ok("json", "j.count * j.ratio"), 1.5);
-  EXPECT_TRUE(eval_ok("number", "n * 2").is_number_float());
+  // Whole results print as integers in JSON outputs and journals.
+  EXPECT_TRUE(eval_ok("number", "n * 2").is_number_integer());
+  EXPECT_EQ("14", eval_ok("number", "n * 2").dump());
+  EXPECT_TRUE(eval_ok("number", "n / 2").is_number_float());
+  EXPECT_EQ("3", eval_ok("number", "len(xs)").dump());
 }
 
 TEST_F(eval_expr, plus_joins_text_when_either_side_is_text) {

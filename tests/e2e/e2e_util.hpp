@@ -1,0 +1,76 @@
+#pragma once
+
+// Helpers for tests that run the real `troupe` binary as a user would.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace e2e {
+
+namespace fs = std::filesystem;
+
+struct run_result {
+  int status;
+  std::string out; ///< stdout, and stderr unless stdout_only
+};
+
+/// Runs `troupe ARGS` through the shell (so ARGS may carry redirections and
+/// a leading `cd DIR &&` prefix in `prefix`); captures stdout and, unless
+/// `stdout_only`, stderr.
+inline run_result run(const std::string& args, bool stdout_only = false,
+                      const std::string& prefix = "") {
+  std::string cmd = prefix + std::string(TROUPE_BIN) + " " + args
+                    + (stdout_only ? " 2>/dev/null" : " 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    out.append(buf.data(), n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+/// A fresh directory for one test, under the system's temp directory.
+inline fs::path fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path()
+             / ("troupe-e2e-" + std::to_string(getpid()) + "-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+inline std::string scratch(const std::string& name, const std::string& text) {
+  auto dir = fs::temp_directory_path() / ("troupe-launcher-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto path = (dir / name).string();
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::string sample(const std::string& name) {
+  return std::string(TROUPE_SOURCE_DIR) + "/workflows/" + name;
+}
+
+/// The directory holding the set-up models (scripts/setup puts stories260K
+/// and SmolLM2 there), or "" when `model` is not in it.
+inline std::string models_dir_with(const std::string& model) {
+  auto dir = std::string(TROUPE_SOURCE_DIR) + "/models";
+  return fs::exists(dir + "/" + model) ? dir : "";
+}
+
+} // namespace e2e
