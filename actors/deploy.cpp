@@ -4,6 +4,8 @@
 #include "runtime/run_store.hpp"
 #include "runtime/workflow_run.hpp"
 
+#include "caf/send.hpp"
+
 #include <thread>
 
 namespace troupe::actors {
@@ -87,6 +89,19 @@ open_run_dir(const deploy_options& o, const std::string& workflow, const value& 
 
 } // namespace
 
+void shutdown(const deployment& d) {
+  auto reason = caf::exit_reason::user_shutdown;
+  caf::anon_send_exit(d.planner, reason);
+  caf::anon_send_exit(d.router, reason);
+  caf::anon_send_exit(d.verifier, reason);
+  for (const auto& e : d.executors)
+    if (e.local)
+      caf::anon_send_exit(e.actor, reason);
+  if (d.models)
+    for (const auto& [name, g] : d.models->actors())
+      caf::anon_send_exit(g, reason);
+}
+
 runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options o) {
   const auto& graph = *o.program->checked;
   std::string workflow = o.workflow;
@@ -151,7 +166,7 @@ runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_
     eo.models = d.models;
     size_t n = std::max<size_t>(1, std::min<size_t>(4, std::thread::hardware_concurrency()));
     for (size_t i = 0; i < n; ++i)
-      d.executors.push_back({executor_actor_spawn(sys, eo), c.node.name});
+      d.executors.push_back({executor_actor_spawn(sys, eo), c.node.name, true});
   }
   for (const auto& r : o.remote_executors)
     d.executors.push_back(r);

@@ -54,6 +54,11 @@ struct deploy_error {
   bool user_error = true; ///< Bad inputs or run id (exit 1), else a system fault.
 };
 
+/// Stops every local actor of `d` (planner, router, verifier, local
+/// executors, GPU actors), e.g. once the run has ended, so the actor system
+/// can shut down even while connections to other nodes stay open.
+void shutdown(const deployment& d);
+
 /// The workflow `troupe run` runs when none is named: the only workflow of
 /// the main file, else the one named `main`; else an error listing them.
 runtime::result<std::string, deploy_error> entry_workflow(const dsl::checked_graph& g);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "caf/actor.hpp"
 #include "caf/actor_system_config.hpp"
 #include "caf/meta/type_name.hpp"
 #include "caf/type_id.hpp"
@@ -287,6 +288,51 @@ typename Inspector::result_type inspect(Inspector& f, run_summary& x) {
            x.journal_path);
 }
 
+/// One node of a cluster as its peers see it: its name and the executors
+/// it hosts (executor_actor handles, carried as caf::actor).
+struct member_info {
+  std::string name;
+  std::string address; ///< HOST:PORT its node_actor listens on.
+  std::vector<caf::actor> executors;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_info& x) {
+  return f(caf::meta::type_name("member_info"), x.name, x.address, x.executors);
+}
+
+/// Asking to join a cluster through one of its nodes: `proof` is
+/// runtime::cluster_proof(secret, nonce, name) for the nonce that node
+/// handed out. A joining node (role "node") brings its executors; a
+/// launcher (role "client") brings none.
+struct join_request {
+  std::string name;
+  std::string role;
+  std::string nonce;
+  std::string proof;
+  std::string address; ///< A joining node's listen HOST:PORT.
+  std::vector<caf::actor> executors;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_request& x) {
+  return f(caf::meta::type_name("join_request"), x.name, x.role, x.nonce, x.proof, x.address,
+           x.executors);
+}
+
+/// The answer: refused with a reason, or every live member with its executors.
+struct join_reply {
+  bool ok = false;
+  std::string error;
+  std::string node; ///< The answering node's name.
+  std::vector<member_info> members;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
+  return f(caf::meta::type_name("join_reply"), x.ok, x.error, x.node, x.members);
+}
+
 } // namespace troupe::actors
 
 // Type IDs for troupe's message types. A later block (another troupe library)
@@ -308,6 +354,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::agree_reply))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::run_event))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::run_summary))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::member_info))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::join_request))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::join_reply))
   CAF_ADD_TYPE_ID(troupe_actors, (std::vector<std::string>))
 
   /// Request: (model_probe_atom, std::string model) -> model_probe_reply.
@@ -328,6 +377,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(troupe_actors, troupe::actors, agree_atom, "agree")
   /// router: (stats_atom) -> std::string (JSON snapshot of its state).
   CAF_ADD_ATOM(troupe_actors, troupe::actors, stats_atom, "stats")
+  /// node: (hello_atom) -> std::string nonce, for one join.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, hello_atom, "hello")
+  /// node: (join_atom, join_request) -> join_reply.
+  CAF_ADD_ATOM(troupe_actors, troupe::actors, join_atom, "join")
   /// planner: (run_atom) -> run_summary, once the run has ended.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, run_atom, "run")
   /// planner internal: (journaled_atom, std::string key) after a durable write.

@@ -8,6 +8,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include <deque>
+#include <optional>
 
 namespace troupe::actors {
 
@@ -44,7 +45,12 @@ std::string step_path(const runtime::task& t) {
 class planner_impl : public planner_impl_type::base {
 public:
   planner_impl(caf::actor_config& cfg, planner_options opts)
-    : planner_impl_type::base(cfg), opts_(std::move(opts)), load_(opts_.executors.size(), 0) {}
+    : planner_impl_type::base(cfg), opts_(std::move(opts)), load_(opts_.executors.size(), 0),
+      alive_(opts_.executors.size(), true) {
+    set_down_handler([this](const caf::down_msg& d) { executor_down(d.source); });
+    for (const auto& e : opts_.executors)
+      monitor(e.actor);
+  }
 
   behavior_type make_behavior() override {
     return {
@@ -207,50 +213,121 @@ private:
     return j;
   }
 
-  size_t pick_executor() {
-    size_t best = 0;
-    for (size_t i = 1; i < load_.size(); ++i)
-      if (load_[i] < load_[best])
+  // The live executor with the fewest jobs in flight; ties rotate, so equal
+  // nodes share the work.
+  std::optional<size_t> pick_executor() {
+    std::optional<size_t> best;
+    const size_t n = load_.size();
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = (rr_ + k) % n;
+      if (alive_[i] && (!best || load_[i] < load_[*best]))
         best = i;
+    }
+    if (best)
+      rr_ = (*best + 1) % n;
     return best;
   }
 
   void send_jobs(attempt_state& a, const std::vector<std::string>& models) {
     a.models = models;
     a.outstanding = models.size();
-    for (size_t i = 0; i < models.size(); ++i) {
-      auto job = job_for(a, models[i], i);
-      size_t e = pick_executor();
-      load_[e]++;
-      record({{"event", "step_started"}, {"key", a.t.key}, {"step", a.t.step->name},
-              {"attempt", a.attempts}, {"model", models[i]}, {"node", opts_.executors[e].node}});
-      auto key = a.t.key;
-      auto attempt = a.attempts;
-      auto node = opts_.executors[e].node;
-      request(opts_.executors[e].actor, caf::infinite, execute_atom_v, job)
-        .then(
-          [this, key, attempt, e](const step_outcome& o) {
-            load_[e]--;
-            auto rec = step_record_read(o.record);
-            if (!rec) {
-              step_record_data bad;
-              bad.key = key;
-              bad.error = rec.error();
-              bad.retryable = true;
-              return on_record(key, attempt, std::move(bad));
-            }
-            on_record(key, attempt, std::move(rec).value());
-          },
-          [this, key, attempt, e, node, model = models[i]](const caf::error& err) {
-            load_[e]--;
+    for (size_t i = 0; i < models.size(); ++i)
+      dispatch_job(a.t.key, a.attempts, job_for(a, models[i], i), models[i]);
+  }
+
+  // Sends one job to an executor and tracks it until its outcome arrives or
+  // its node is lost (then it is sent elsewhere).
+  void dispatch_job(const std::string& key, uint32_t attempt, step_job job, const std::string& model) {
+    auto e = pick_executor();
+    if (!e) {
+      step_record_data bad;
+      bad.key = key;
+      bad.model = model;
+      bad.error = "no live executor is left to run it";
+      return on_record(key, attempt, std::move(bad));
+    }
+    load_[*e]++;
+    const auto& node = opts_.executors[*e].node;
+    record({{"event", "step_started"}, {"key", key},
+            {"attempt", attempt}, {"model", model}, {"node", node}});
+    uint64_t id = next_job_++;
+    jobs_[id] = job_entry{key, attempt, job, *e, model};
+    request(opts_.executors[*e].actor, caf::infinite, execute_atom_v, job)
+      .then(
+        [this, id, e = *e](const step_outcome& o) {
+          auto entry = take_job(id, e);
+          if (!entry)
+            return;
+          auto rec = step_record_read(o.record);
+          if (!rec) {
             step_record_data bad;
-            bad.key = key;
-            bad.model = model;
-            bad.node = node;
-            bad.error = "executor on node '" + node + "' failed: " + caf::to_string(err);
+            bad.key = entry->key;
+            bad.model = entry->model;
+            bad.node = opts_.executors[e].node;
+            bad.error = "bad step record from node '" + bad.node + "': " + rec.error();
             bad.retryable = true;
-            on_record(key, attempt, std::move(bad));
-          });
+            return on_record(entry->key, entry->attempt, std::move(bad));
+          }
+          on_record(entry->key, entry->attempt, std::move(rec).value());
+        },
+        [this, id, e = *e](const caf::error& err) {
+          auto entry = take_job(id, e);
+          if (!entry)
+            return;
+          step_record_data bad;
+          bad.key = entry->key;
+          bad.model = entry->model;
+          bad.node = opts_.executors[e].node;
+          bad.error = "executor on node '" + bad.node + "' failed: " + caf::to_string(err);
+          bad.retryable = true;
+          on_record(entry->key, entry->attempt, std::move(bad));
+        });
+  }
+
+  struct job_entry {
+    std::string key;
+    uint32_t attempt;
+    step_job job;
+    size_t executor;
+    std::string model;
+  };
+
+  // The job, if it is still in flight on executor `e`.
+  std::optional<job_entry> take_job(uint64_t id, size_t e) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || it->second.executor != e)
+      return std::nullopt; // Re-sent elsewhere after its node was lost.
+    auto entry = std::move(it->second);
+    jobs_.erase(it);
+    load_[e]--;
+    return entry;
+  }
+
+  // An executor went down (its node died or disconnected): nothing more is
+  // sent there, and its jobs in flight go to the remaining executors
+  // without counting as failed attempts.
+  void executor_down(const caf::actor_addr& source) {
+    for (size_t e = 0; e < opts_.executors.size(); ++e) {
+      if (!alive_[e] || opts_.executors[e].actor.address() != source)
+        continue;
+      alive_[e] = false;
+      const auto& node = opts_.executors[e].node;
+      std::vector<job_entry> orphans;
+      for (auto it = jobs_.begin(); it != jobs_.end();) {
+        if (it->second.executor == e) {
+          orphans.push_back(std::move(it->second));
+          it = jobs_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      load_[e] = 0;
+      record({{"event", "executor_lost"}, {"node", node}, {"in_flight", orphans.size()}});
+      for (auto& j : orphans) {
+        record({{"event", "step_redispatched"}, {"key", j.key}, {"attempt", j.attempt},
+                {"from_node", node}});
+        dispatch_job(j.key, j.attempt, std::move(j.job), j.model);
+      }
     }
   }
 
@@ -441,6 +518,10 @@ private:
 
   planner_options opts_;
   std::vector<size_t> load_; ///< Jobs in flight per executor.
+  std::vector<bool> alive_;  ///< False once an executor is down.
+  size_t rr_ = 0;            ///< Where the next tie-break starts.
+  std::map<uint64_t, job_entry> jobs_;
+  uint64_t next_job_ = 1;
   std::unique_ptr<runtime::workflow_run> run_;
   std::map<std::string, attempt_state> active_;
   std::deque<runtime::task> backlog_;

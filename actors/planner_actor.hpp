@@ -35,6 +35,7 @@ using planner_actor = caf::typed_actor<caf::replies_to<run_atom>::with<run_summa
 struct executor_slot {
   executor_actor actor;
   std::string node;
+  bool local = false; ///< Spawned by this process (deploy() stops it at the end).
 };
 
 struct planner_options {

@@ -8,3 +8,6 @@ target_sources(troupe_runtime PRIVATE
 target_sources(troupe_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/model_output.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model_output.hpp)
+target_sources(troupe_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/cluster_auth.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cluster_auth.hpp)

@@ -200,6 +200,16 @@ tool_result http_get_tool(const value& args, const tool_context& ctx) {
   return value(r.body);
 }
 
+// Messages quote arguments (paths, patterns, parser excerpts) that may hold
+// invalid UTF-8; a message must still go into JSON (the journal) intact.
+tool_error printable(tool_error e) {
+  if (dsl::utf8_invalid_at(e.message) != std::string::npos)
+    for (auto& c : e.message)
+      if (static_cast<unsigned char>(c) >= 0x80)
+        c = '?';
+  return e;
+}
+
 using tool_fn = tool_result (*)(const value& args, const tool_context& ctx);
 
 struct tool_entry {
@@ -237,9 +247,12 @@ result<value, tool_error> run_tool(const std::string& name, const value& args,
   // No exception crosses this boundary: a tool that throws (out of memory,
   // a file system error not mapped to a value) fails this call alone.
   try {
-    return entry->run(args, ctx);
+    auto r = entry->run(args, ctx);
+    if (r.ok())
+      return r;
+    return printable(r.error());
   } catch (const std::exception& e) {
-    return fail(name, std::string{"internal error: "} + e.what());
+    return printable(fail(name, std::string{"internal error: "} + e.what()));
   }
 }
 

@@ -3,6 +3,7 @@
 #include "actors/launcher/dsl_commands.hpp"
 #include "actors/launcher/engine_commands.hpp"
 #include "actors/launcher/model_commands.hpp"
+#include "actors/launcher/node_command.hpp"
 #include "actors/launcher/run_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -74,6 +75,14 @@ int main(int argc, char** argv) {
   run->add_option("-c,--config", run_opts.config, "troupe.toml (default: ./troupe.toml when present)");
   run->add_flag("--json", run_opts.json, "Stream every run event as a JSON line on stdout");
   run->add_flag("--explain", run_opts.explain, "Print each routing decision with its scores");
+  run->add_option("--cluster", run_opts.cluster, "HOST:PORT of a cluster node: run the steps on the cluster's nodes");
+
+  troupe::launcher::node_options node_opts;
+  auto* node = app.add_subcommand("node", "Start a cluster node hosting executors and GPU actors");
+  node->add_option("--listen", node_opts.listen, "HOST:PORT to serve on (default: node.listen)");
+  node->add_option("--join", node_opts.join, "HOST:PORT of a member to join through");
+  node->add_option("--name", node_opts.name, "This node's name (default: node.name, the host name)");
+  node->add_option("-c,--config", node_opts.config, "troupe.toml (default: ./troupe.toml when present)");
 
   try {
     app.parse(argc, argv);
@@ -93,5 +102,6 @@ int main(int argc, char** argv) {
   if (model_synth->parsed()) return cmd_model_synth(synth_shape, synth_type, synth_out, synth_seed);
   if (generate->parsed()) return cmd_generate(gen);
   if (run->parsed()) return cmd_run(run_opts, TROUPE_VERSION);
+  if (node->parsed()) return cmd_node(node_opts);
   return 2;
 }

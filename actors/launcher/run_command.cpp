@@ -1,6 +1,7 @@
 #include "actors/launcher/run_command.hpp"
 
 #include "actors/deploy.hpp"
+#include "actors/node_actor.hpp"
 #include "actors/launcher/run_view.hpp"
 #include "actors/messages.hpp"
 #include "dsl/compile.hpp"
@@ -8,11 +9,13 @@
 
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
+#include "caf/io/middleman.hpp"
 #include "caf/scoped_actor.hpp"
 
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 namespace troupe::launcher {
 
@@ -21,8 +24,10 @@ namespace {
 using runtime::value;
 
 struct run_config : caf::actor_system_config {
-  explicit run_config(int threads) {
+  run_config(int threads, bool cluster) {
     actors::register_message_types(*this);
+    if (cluster)
+      load<caf::io::middleman>();
     set("scheduler.max-threads", std::max(2, threads));
     set("logger.console", caf::atom("none"));
   }
@@ -116,9 +121,29 @@ int cmd_run(const run_options& o, const std::string& version) {
   d.config = config;
   d.version = version;
 
-  run_config sys_cfg(config.node.threads);
+  run_config sys_cfg(config.node.threads, !o.cluster.empty());
   caf::actor_system sys{sys_cfg};
   caf::scoped_actor self{sys};
+  if (!o.cluster.empty()) {
+    auto seed = runtime::parse_host_port(o.cluster, false);
+    if (!seed) {
+      std::cerr << "troupe run: --cluster: " << seed.error() << "\n";
+      return run_bad_input;
+    }
+    auto joined = actors::cluster_connect(sys, seed.value(), config.node.name + "-run-"
+                                          + std::to_string(::getpid()),
+                                          actors::cluster_secret(config));
+    if (!joined) {
+      std::cerr << "troupe run: " << joined.error().message << "\n";
+      return run_bad_input;
+    }
+    for (const auto& u : joined.value().unreachable)
+      std::cerr << "troupe run: skipping unreachable node " << u << "\n";
+    for (const auto& m : joined.value().members)
+      for (const auto& e : m.executors)
+        d.remote_executors.push_back({caf::actor_cast<actors::executor_actor>(e), m.name, false});
+    d.local_executors = false;
+  }
   d.listeners.push_back(caf::actor{self});
   auto dep = actors::deploy(sys, std::move(d));
   if (!dep) {
@@ -142,6 +167,7 @@ int cmd_run(const run_options& o, const std::string& version) {
                   });
   view.finish(summary);
   dep.value().journal->flush();
+  actors::shutdown(dep.value());
   return summary.ok ? run_ok : run_failed;
 }
 

@@ -12,6 +12,7 @@ struct run_options {
   std::string inputs_file;         ///< --inputs FILE.json.
   std::string resume;              ///< --resume RUN_ID.
   std::string config;              ///< --config troupe.toml.
+  std::string cluster;             ///< --cluster HOST:PORT: run steps on the cluster's nodes.
   bool json = false;               ///< --json: stream events as JSON lines.
   bool explain = false;            ///< --explain: print routing decisions.
 };

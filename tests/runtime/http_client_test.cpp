@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -29,7 +31,13 @@ public:
     port_ = server_.bind_to_any_port("127.0.0.1");
     if (port_ <= 0)
       throw std::runtime_error{"cannot bind a loopback port"};
-    thread_ = std::thread{[this] { server_.listen_after_bind(); }};
+    thread_ = std::thread{[this] {
+      server_.listen_after_bind();
+      listen_returned_ = true;
+    }};
+    // stop() is a no-op until the accept loop runs, so wait for it.
+    while (!server_.is_running() && !listen_returned_)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~test_server() {
     {
@@ -106,6 +114,7 @@ private:
 
   httplib::Server server_;
   int port_ = 0;
+  std::atomic<bool> listen_returned_{false};
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable released_cv_;

@@ -5,3 +5,5 @@ target_sources(runtime_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/journal_service_test.cpp)
 target_sources(runtime_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/model_output_test.cpp)
+target_sources(runtime_tests PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/cluster_auth_test.cpp)

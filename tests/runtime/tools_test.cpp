@@ -149,6 +149,10 @@ TEST_F(tools_test, JsonParseReturnsTheDocument) {
 TEST_F(tools_test, JsonParseErrorsCarryLineAndColumn) {
   EXPECT_HAS(error_of("json_parse", {{"text", "{\n  \"a\": [1,,2]\n}"}}), "line 2, column 11");
   EXPECT_HAS(error_of("json_parse", {{"text", ""}}), "line 1, column 1");
+  // The message quotes the bad input, made printable.
+  const std::string bad_utf8 = error_of("json_parse", {{"text", "[\"a\xff\"]"}});
+  EXPECT_HAS(bad_utf8, "line 1");
+  EXPECT_EQ(dsl::utf8_invalid_at(bad_utf8), std::string::npos) << bad_utf8;
   EXPECT_HAS(error_of("json_parse", {{"text", std::string(100000, '[')}}),
              "nests deeper than 1000 levels");
 }

@@ -1,0 +1,117 @@
+#include "actors/launcher/node_command.hpp"
+
+#include "actors/executor_actor.hpp"
+#include "actors/messages.hpp"
+#include "actors/model_host.hpp"
+#include "actors/node_actor.hpp"
+#include "runtime/config.hpp"
+
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/io/middleman.hpp"
+#include "caf/scoped_actor.hpp"
+
+#include <iostream>
+#include <thread>
+
+namespace troupe::launcher {
+
+namespace {
+
+struct node_config : caf::actor_system_config {
+  explicit node_config(int threads) {
+    actors::register_message_types(*this);
+    load<caf::io::middleman>();
+    set("scheduler.max-threads", std::max(2, threads));
+    set("logger.console", caf::atom("none"));
+  }
+};
+
+} // namespace
+
+int cmd_node(const node_options& o) {
+  auto cfg = runtime::load_config_or_default(o.config);
+  if (!cfg) {
+    std::cerr << cfg.error().text();
+    return 1;
+  }
+  auto c = std::move(cfg).value();
+  std::string name = o.name.empty() ? c.node.name : o.name;
+  auto listen = o.listen.empty()
+                  ? runtime::result<runtime::host_port, std::string>(c.node.listen)
+                  : runtime::parse_host_port(o.listen, true);
+  if (!listen) {
+    std::cerr << "troupe node: --listen: " << listen.error() << "\n";
+    return 1;
+  }
+  auto secret = actors::cluster_secret(c);
+  if (secret.empty()) {
+    std::cerr << "troupe node: a cluster needs a shared secret: set cluster.secret_env (or "
+                 "cluster.secret) in troupe.toml, or TROUPE_CLUSTER_SECRET\n";
+    return 1;
+  }
+  node_config sys_cfg(c.node.threads);
+  caf::actor_system sys{sys_cfg};
+
+  gpu::engine_options eng;
+  eng.threads = std::max(1, c.engine.threads);
+  eng.kv_bytes = c.engine.kv_memory_mb << 20;
+  eng.max_batch_tokens = 512;
+  gpu::worker_options wo;
+  wo.queue_capacity = c.limits.queue_capacity;
+  auto device = c.engine.device == runtime::engine_device::cpu    ? gpu::device_kind::cpu
+                : c.engine.device == runtime::engine_device::cuda ? gpu::device_kind::cuda
+                                                                  : gpu::device_kind::automatic;
+  actors::executor_options eo;
+  eo.node = name;
+  eo.runs_root = c.paths.runs;
+  eo.tools.shell.enabled = c.shell.enabled;
+  eo.tools.shell.allow = c.shell.allow;
+  eo.tools.http_max_bytes = c.limits.http_max_bytes;
+  eo.tools.http_timeout_ms = c.limits.http_timeout_ms;
+  eo.models = std::make_shared<actors::model_host>(sys, name, eng, wo, device);
+  std::vector<caf::actor> executors;
+  size_t n = std::max<size_t>(2, std::min<size_t>(8, std::thread::hardware_concurrency()));
+  for (size_t i = 0; i < n; ++i)
+    executors.push_back(caf::actor_cast<caf::actor>(actors::executor_actor_spawn(sys, eo)));
+
+  auto node = actors::node_actor_spawn(sys, {name, "", secret, executors, true});
+  // The system waits for every actor before it goes; stop ours on errors.
+  auto stop_all = [&] {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    for (const auto& e : executors)
+      caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  };
+  auto port = sys.middleman().publish(node, listen.value().port, listen.value().host.c_str(),
+                                      true);
+  if (!port) {
+    std::cerr << "troupe node: cannot listen on " << listen.value().text() << ": "
+              << sys.render(port.error()) << "\n";
+    stop_all();
+    return 1;
+  }
+  if (!o.join.empty()) {
+    auto seed = runtime::parse_host_port(o.join, false);
+    if (!seed) {
+      std::cerr << "troupe node: --join: " << seed.error() << "\n";
+      stop_all();
+      return 1;
+    }
+    auto joined = actors::cluster_join(sys, seed.value(), name, "node", secret, executors,
+                                       listen.value().host + ":" + std::to_string(*port));
+    if (!joined) {
+      std::cerr << "troupe node: " << joined.error().message << "\n";
+      stop_all();
+      return 1;
+    }
+    std::cerr << "node " << name << " joined the cluster through '" << joined.value().node
+              << "' (" << joined.value().members.size() << " members)\n";
+  }
+  std::cerr << "node " << name << " listening on " << listen.value().host << ":" << *port
+            << std::endl;
+  caf::scoped_actor self{sys};
+  self->wait_for(node); // Serves until the process is killed.
+  return 0;
+}
+
+} // namespace troupe::launcher
