@@ -154,7 +154,8 @@ runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_
   eng.max_batch_tokens = 512;
   gpu::worker_options wo;
   wo.queue_capacity = c.limits.queue_capacity;
-  d.models = std::make_shared<model_host>(sys, c.node.name, eng, wo, device_of(c.engine.device));
+  d.models = std::make_shared<model_host>(sys, c.node.name, eng, wo, device_of(c.engine.device),
+                                          std::vector<caf::actor>{caf::actor_cast<caf::actor>(d.router)});
   if (o.local_executors) {
     executor_options eo;
     eo.node = c.node.name;

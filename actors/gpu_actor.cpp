@@ -68,6 +68,7 @@ public:
           return;
         it->second.deliver(std::move(r));
         promises_.erase(it);
+        publish_load();
       },
     };
   }
@@ -148,7 +149,16 @@ private:
       return promise;
     }
     promises_.emplace(id, promise);
+    publish_load();
     return promise;
+  }
+
+  void publish_load() {
+    if (opts_.load_listeners.empty())
+      return;
+    auto l = current_load();
+    for (const auto& r : opts_.load_listeners)
+      caf::anon_send(r, l);
   }
 
   load_report current_load() const {

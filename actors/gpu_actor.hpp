@@ -35,6 +35,8 @@ struct gpu_actor_options {
   gpu::engine_options engine;
   gpu::worker_options worker;
   gpu::device_kind device = gpu::device_kind::automatic;
+  /// Receive a load_report whenever a request enters or leaves (routers).
+  std::vector<caf::actor> load_listeners;
 };
 
 /// Chooses the device (gpu::select_device), starts the engine thread and

@@ -29,6 +29,7 @@ runtime::result<gpu_actor, std::string> model_host::get(const std::string& model
   o.engine = engine_;
   o.worker = worker_;
   o.device = device_;
+  o.load_listeners = load_listeners_;
   auto actor = gpu_actor_spawn(sys_, model.value(), o);
   if (!actor)
     return fail("model '" + model_name + "': " + actor.error());

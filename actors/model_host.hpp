@@ -19,9 +19,12 @@ namespace troupe::actors {
 /// Invariants: at most one GPU actor per resolved file path.
 class model_host {
 public:
+  /// `load_listeners` (routers) get every GPU actor's load reports.
   model_host(caf::actor_system& sys, std::string node, gpu::engine_options engine,
-             gpu::worker_options worker, gpu::device_kind device)
-    : sys_(sys), node_(std::move(node)), engine_(engine), worker_(worker), device_(device) {}
+             gpu::worker_options worker, gpu::device_kind device,
+             std::vector<caf::actor> load_listeners = {})
+    : sys_(sys), node_(std::move(node)), engine_(engine), worker_(worker), device_(device),
+      load_listeners_(std::move(load_listeners)) {}
 
   /// The GPU actor serving `location` (a file name or path) as `model_name`.
   /// Blocks while the model loads (milliseconds: the file is mapped).
@@ -39,6 +42,7 @@ private:
   gpu::engine_options engine_;
   gpu::worker_options worker_;
   gpu::device_kind device_;
+  std::vector<caf::actor> load_listeners_;
   mutable std::mutex mu_;
   std::map<std::string, gpu_actor> by_path_;      ///< Guarded by mu_.
   std::map<std::string, gpu_actor> by_name_;      ///< Guarded by mu_.

@@ -110,6 +110,15 @@ TEST_F(messages_test, every_message_type_round_trips) {
 
   EXPECT_EQ("{}", round_trip(run_atom_v, run_event{"{}"}).json);
 
+  member_info mi{"node-b", "127.0.0.1:7701", {}};
+  EXPECT_EQ("127.0.0.1:7701", round_trip(join_atom_v, mi).address);
+
+  join_request jr{"node-b", "node", "abc", "def", "127.0.0.1:7701", {}};
+  EXPECT_EQ("def", round_trip(join_atom_v, jr).proof);
+
+  join_reply jy{true, "", "node-a", {mi, mi}};
+  EXPECT_EQ(2u, round_trip(join_atom_v, jy).members.size());
+
   run_summary rs{"id", true, "{\"o\":1}", {}, "/tmp/j.jsonl"};
   EXPECT_EQ(rs.outputs_json, round_trip(run_atom_v, rs).outputs_json);
 }
