@@ -187,6 +187,19 @@ runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_
   po.executors = d.executors;
   po.listeners = o.listeners;
   po.max_concurrent_steps = c.limits.max_concurrent_steps;
+  if (c.cache.enabled) {
+    runtime::cache_options co;
+    co.capacity = c.cache.capacity;
+    co.max_distance = c.cache.simhash_distance;
+    po.cache = std::make_shared<runtime::result_cache>(co);
+    po.cache_file = c.paths.cache;
+    std::error_code ec;
+    if (c.paths.cache.has_parent_path())
+      std::filesystem::create_directories(c.paths.cache.parent_path(), ec);
+    if (auto loaded = po.cache->load(c.paths.cache, runtime::result_cache::clock::now()); !loaded)
+      return fail("result cache: " + loaded.error().message
+                  + " (delete the file, or set cache.enabled = false)");
+  }
   d.planner = planner_actor_spawn(sys, std::move(po));
   return d;
 }

@@ -178,8 +178,51 @@ private:
         std::vector<std::string> models = r.chosen;
         if (copies > 1)
           models.assign(copies, r.chosen.front());
+        if (a.agree_k == 0 && reuse_cached(a, models.front()))
+          return;
         send_jobs(a, models);
       });
+  }
+
+  // -- result cache -----------------------------------------------------------
+
+  std::optional<runtime::cache_key> cache_key_for(const attempt_state& a,
+                                                  const std::string& model) const {
+    const auto& s = *a.t.step;
+    if (!opts_.cache || !s.cache_ttl_ms || *s.cache_ttl_ms <= 0)
+      return std::nullopt;
+    std::string kind = s.kind == dsl::ast::step_kind::plan ? "plan"
+                       : s.format == dsl::ir::output_format::json ? "llm:json" : "llm";
+    return runtime::cache_key{kind, model, a.t.system + "\n\n" + a.t.prompt};
+  }
+
+  bool reuse_cached(attempt_state& a, const std::string& model) {
+    auto key = cache_key_for(a, model);
+    if (!key)
+      return false;
+    auto hit = opts_.cache->lookup(*key, runtime::result_cache::clock::now());
+    if (!hit)
+      return false;
+    record({{"event", "cache_hit"}, {"key", a.t.key}, {"model", model}, {"exact", hit->exact},
+            {"distance", hit->distance}});
+    a.models = {model};
+    step_record_data rec;
+    rec.key = a.t.key;
+    rec.ok = true;
+    rec.model = model;
+    rec.node = "cache";
+    rec.started_us = rec.finished_us = runtime::journal_now_us();
+    succeed(a, rec, hit->result, true);
+    return true;
+  }
+
+  void admit_to_cache(const attempt_state& a, const value& output) {
+    if (a.models.empty() || a.agree_k > 0)
+      return;
+    auto key = cache_key_for(a, a.models.front());
+    if (key)
+      opts_.cache->admit(*key, output, true, std::chrono::milliseconds(*a.t.step->cache_ttl_ms),
+                         runtime::result_cache::clock::now());
   }
 
   step_job job_for(const attempt_state& a, const std::string& model, uint64_t seed) {
@@ -385,8 +428,10 @@ private:
     auto copy = rec;
     const auto& v = a.t.step->verify;
     bool clauses = v.json || v.schema || !v.regexes.empty() || !v.asserts.empty() || v.length;
-    if (!clauses)
+    if (!clauses) {
+      admit_to_cache(a, output);
       return succeed(a, copy, std::move(output), false);
+    }
     auto ctx = run_->context_for(a.t);
     value steps = value::object();
     for (const auto& [k, val] : ctx.steps) steps[k] = val;
@@ -409,6 +454,7 @@ private:
           for (const auto& f : r.failures) why += (why.empty() ? "" : "; ") + f;
           return attempt_failed(a, "verify", why, {{"output", output}, {"model", copy.model}});
         }
+        admit_to_cache(a, output);
         succeed(a, copy, output, true);
       });
   }
@@ -507,6 +553,14 @@ private:
     ev["status"] = s.ok ? "ok" : "failed";
     if (!s.ok)
       ev["failures"] = failures_;
+    if (opts_.cache) {
+      const auto& c = opts_.cache->counters();
+      ev["cache"] = {{"hits", c.hits}, {"near_hits", c.near_hits}, {"misses", c.misses},
+                     {"admissions", c.admissions}};
+      if (!opts_.cache_file.empty())
+        if (auto err = opts_.cache->save(opts_.cache_file, runtime::result_cache::clock::now()))
+          ev["cache_error"] = err->message;
+    }
     record(std::move(ev), true, end_key);
   }
 

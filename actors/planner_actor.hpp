@@ -6,6 +6,7 @@
 #include "actors/verifier_actor.hpp"
 #include "dsl/compile.hpp"
 #include "runtime/journal_service.hpp"
+#include "runtime/result_cache.hpp"
 #include "runtime/value.hpp"
 
 #include "caf/actor_system.hpp"
@@ -25,7 +26,9 @@ namespace troupe::actors {
 /// the verifier. A failed call or verification escalates to the next model
 /// by utility (excluding the models already tried) up to the step's
 /// `retries`; a final failure lists every attempt. A result counts as done
-/// only after its step_finished event is durably in the journal.
+/// only after its step_finished event is durably in the journal. A model
+/// step with `cache: TTL` first looks for a verified result of the same
+/// kind, model and prompt (or a near duplicate by SimHash) and reuses it.
 ///   (run_atom) -> run_summary       answered when the run has ended
 /// Every journal event is also sent as a run_event to the listeners.
 using planner_actor = caf::typed_actor<caf::replies_to<run_atom>::with<run_summary>>;
@@ -51,6 +54,10 @@ struct planner_options {
   std::vector<executor_slot> executors;           ///< At least one.
   std::vector<caf::actor> listeners;
   size_t max_concurrent_steps = 64;
+  /// Verified model results to reuse (steps with `cache: TTL`); null: off.
+  /// The planner owns it during the run and saves it to `cache_file` at the end.
+  std::shared_ptr<runtime::result_cache> cache;
+  std::filesystem::path cache_file;
 };
 
 /// Spawns a planner; the run starts with the first (run_atom) request.

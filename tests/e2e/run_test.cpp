@@ -181,6 +181,67 @@ TEST(run, a_killed_run_resumes_without_redoing_finished_steps) {
   EXPECT_EQ("ok", events_of(after, "run_finished").back()["status"]);
 }
 
+TEST(run, a_second_run_reuses_cached_verified_results) {
+  auto models = e2e::models_dir_with("stories260K.gguf");
+  if (models.empty())
+    GTEST_SKIP() << "models are not set up (scripts/setup)";
+  auto dir = e2e::fresh_dir("cache");
+  auto wf = e2e::scratch("cached.wf", R"(
+model storyteller {
+  backend: gguf("stories260K.gguf")
+}
+
+workflow main {
+  input hero: text = "Lily"
+  llm story {
+    prompt: "Once upon a time, {{hero}}"
+    max_tokens: 24
+    cache: 1h
+    verify {
+      length: 1..1000
+    }
+  }
+  llm uncached {
+    prompt: "Tom went"
+    max_tokens: 8
+  }
+  output o: text = story + uncached
+}
+)");
+  auto first = run_in(dir, models, "run " + wf, true);
+  ASSERT_EQ(0, first.status) << first.out;
+  auto second = run_in(dir, models, "run " + wf, true);
+  ASSERT_EQ(0, second.status) << second.out;
+  EXPECT_EQ(json::parse(first.out), json::parse(second.out));
+  // A different input is a different prompt: no reuse.
+  auto third = run_in(dir, models, "run " + wf + " --input hero=Sam", true);
+  ASSERT_EQ(0, third.status) << third.out;
+
+  std::vector<fs::path> runs;
+  for (const auto& e : fs::directory_iterator(dir / ".troupe" / "runs"))
+    runs.push_back(e.path());
+  // Ids order by second only: order by creation time instead.
+  auto created = [](const fs::path& r) {
+    return json::parse(e2e::slurp((r / "run.json").string()))["created_us"].get<int64_t>();
+  };
+  std::sort(runs.begin(), runs.end(),
+            [&](const fs::path& a, const fs::path& b) { return created(a) < created(b); });
+  ASSERT_EQ(3u, runs.size());
+  EXPECT_TRUE(events_of(journal(runs[0]), "cache_hit").empty());
+  auto hits = events_of(journal(runs[1]), "cache_hit");
+  ASSERT_EQ(1u, hits.size());
+  EXPECT_EQ("story", hits[0]["key"]);
+  EXPECT_EQ(true, hits[0]["exact"]);
+  auto reused = events_of(journal(runs[1]), "step_finished", "story");
+  ASSERT_EQ(1u, reused.size());
+  EXPECT_EQ("cache", reused[0]["node"]);
+  EXPECT_EQ(1u, events_of(journal(runs[1]), "step_started", "uncached").size());
+  auto finished = events_of(journal(runs[1]), "run_finished");
+  ASSERT_EQ(1u, finished.size());
+  EXPECT_EQ(1, finished[0]["cache"]["hits"]);
+  EXPECT_TRUE(events_of(journal(runs[2]), "cache_hit").empty());
+}
+
 TEST(run, bad_inputs_and_failed_runs_say_why) {
   auto models = e2e::models_dir_with("stories260K.gguf");
   if (models.empty())
