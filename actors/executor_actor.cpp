@@ -166,9 +166,11 @@ private:
           record.completion_tokens = res.completion_tokens;
           if (auto t = token_list_read(res.tokens))
             record.tokens = std::move(t).value();
-          if (!res.ok) {
+          if (!res.ok && res.finish == "refused") {
+            record.error = "overloaded: " + res.error; // Admission control said no.
+            record.retryable = true;
+          } else if (!res.ok) {
             record.error = "model '" + record.model + "': " + res.error;
-            record.retryable = res.finish == "refused";
           } else if (auto v = runtime::model_output_parse(res.text, json); !v) {
             record.error = "model '" + record.model + "': " + v.error();
           } else {

@@ -395,6 +395,8 @@ private:
         errors += (errors.empty() ? "" : "; ") + r.error;
     }
     if (a.agree_k == 0) {
+      if (ok.empty() && errors.rfind("overloaded: ", 0) == 0)
+        return overloaded(a, errors);
       if (ok.empty())
         return attempt_failed(a, "call", errors);
       return verify(a, *ok.front());
@@ -457,6 +459,21 @@ private:
         admit_to_cache(a, output);
         succeed(a, copy, output, true);
       });
+  }
+
+  // Admission control refused the call. Interactive steps degrade: they go
+  // to the next model by utility (another, usually cheaper or idler one)
+  // without spending a retry; batch steps are shed with the reason, so the
+  // run can be resumed when the load is lower.
+  void overloaded(attempt_state& a, const std::string& why) {
+    if (a.t.step->kind == dsl::ast::step_kind::tool || a.t.step->prio == dsl::ir::priority::batch)
+      return fail_task(a, "refused under load (batch steps are shed when a model's queue is "
+                          "full): " + why);
+    record({{"event", "degraded"}, {"key", a.t.key}, {"from", a.models}, {"error", why}});
+    for (const auto& m : a.models)
+      a.tried.push_back(m);
+    a.attempts--; // Not the step's failure: it does not spend a retry.
+    next_attempt(a);
   }
 
   void attempt_failed(attempt_state& a, const std::string& phase, const std::string& why,

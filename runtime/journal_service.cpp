@@ -2,56 +2,77 @@
 
 namespace troupe::runtime {
 
+struct journal_service::state {
+  struct item {
+    value event;
+    bool durable;
+    journal_callback done;
+  };
+  explicit state(journal_writer w) : writer(std::move(w)) {}
+
+  journal_writer writer; ///< Touched only by the thread.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::condition_variable idle_cv;
+  std::vector<item> queue;      ///< Guarded by mu.
+  bool busy = false;            ///< Guarded by mu: a batch is being written.
+  bool stop = false;            ///< Guarded by mu.
+  journal_service_stats stats;  ///< Guarded by mu.
+};
+
 journal_service::journal_service(journal_writer writer)
-  : writer_(std::move(writer)), path_(writer_.path()) {
-  thread_ = std::thread([this] { loop(); });
+  : state_(std::make_shared<state>(std::move(writer))), path_(state_->writer.path()) {
+  thread_ = std::thread([st = state_] { loop(st); });
 }
 
 journal_service::~journal_service() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->stop = true;
   }
-  cv_.notify_all();
-  thread_.join();
+  state_->cv.notify_all();
+  if (std::this_thread::get_id() == thread_.get_id())
+    thread_.detach(); // Called from a callback: the loop ends on its own.
+  else
+    thread_.join();
 }
 
 void journal_service::post(value event, bool durable, journal_callback done) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back({std::move(event), durable, std::move(done)});
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->queue.push_back({std::move(event), durable, std::move(done)});
   }
-  cv_.notify_one();
+  state_->cv.notify_one();
 }
 
 void journal_service::flush() {
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_cv_.wait(lock, [&] { return queue_.empty() && !busy_; });
+  std::unique_lock<std::mutex> lock(state_->mu);
+  state_->idle_cv.wait(lock, [&] { return state_->queue.empty() && !state_->busy; });
 }
 
 journal_service_stats journal_service::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->stats;
 }
 
-void journal_service::loop() {
+void journal_service::loop(const std::shared_ptr<state>& st) {
   std::optional<journal_error> broken; // Sticky: a failed journal stays failed.
   for (;;) {
-    std::vector<item> batch;
+    std::vector<state::item> batch;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty() && stop_)
+      std::unique_lock<std::mutex> lock(st->mu);
+      st->cv.wait(lock, [&] { return st->stop || !st->queue.empty(); });
+      if (st->queue.empty() && st->stop)
         return;
-      batch.swap(queue_);
-      busy_ = true;
+      batch.swap(st->queue);
+      st->busy = true;
     }
     bool durable = false;
     int64_t written = 0;
     for (auto& it : batch) {
       if (broken)
         break;
-      auto r = writer_.append(std::move(it.event));
+      auto r = st->writer.append(std::move(it.event));
       if (!r)
         broken = r.error();
       else
@@ -60,20 +81,21 @@ void journal_service::loop() {
     }
     bool synced = false;
     if (durable && !broken) {
-      broken = writer_.sync();
+      broken = st->writer.sync();
       synced = true;
     }
     for (auto& it : batch)
       if (it.done)
         it.done(broken);
+    batch.clear(); // Callbacks' captures go here, possibly the owner's last reference.
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.events += written;
-      stats_.syncs += synced ? 1 : 0;
-      stats_.batches++;
-      busy_ = false;
+      std::lock_guard<std::mutex> lock(st->mu);
+      st->stats.events += written;
+      st->stats.syncs += synced ? 1 : 0;
+      st->stats.batches++;
+      st->busy = false;
     }
-    idle_cv_.notify_all();
+    st->idle_cv.notify_all();
   }
 }
 

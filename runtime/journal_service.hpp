@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -32,7 +33,9 @@ struct journal_service_stats {
 class journal_service {
 public:
   explicit journal_service(journal_writer writer);
-  /// Writes and syncs whatever is queued, runs its callbacks, joins.
+  /// Writes and syncs whatever is queued, runs its callbacks, joins. When
+  /// the last owner lets go inside a callback (on the journal's own
+  /// thread), the thread finishes the queue and ends by itself instead.
   ~journal_service();
   journal_service(const journal_service&) = delete;
   journal_service& operator=(const journal_service&) = delete;
@@ -48,22 +51,11 @@ public:
   const std::filesystem::path& path() const { return path_; }
 
 private:
-  struct item {
-    value event;
-    bool durable;
-    journal_callback done;
-  };
-  void loop();
+  struct state; ///< Shared with the thread, which may outlive this object.
+  static void loop(const std::shared_ptr<state>& st);
 
-  journal_writer writer_; ///< Touched only by the thread.
+  std::shared_ptr<state> state_;
   std::filesystem::path path_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable idle_cv_;
-  std::vector<item> queue_;       ///< Guarded by mu_.
-  bool busy_ = false;             ///< Guarded by mu_: a batch is being written.
-  bool stop_ = false;             ///< Guarded by mu_.
-  journal_service_stats stats_;   ///< Guarded by mu_.
   std::thread thread_;
 };
 

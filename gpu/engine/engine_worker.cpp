@@ -52,7 +52,11 @@ int64_t engine_worker::submit(generation_request r, job_class cls, event_sink si
   int64_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stop_ || queue_.size() >= wopts_.queue_capacity) {
+    // Jobs the engine has room for are not waiting: they enter at the next
+    // step. Only those beyond the free slots count against the capacity.
+    size_t free_slots = wopts_.max_running > size_t(load_.running)
+                          ? wopts_.max_running - size_t(load_.running) : 0;
+    if (stop_ || queue_.size() >= wopts_.queue_capacity + free_slots) {
       load_.refused++;
       return 0;
     }

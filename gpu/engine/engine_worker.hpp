@@ -22,7 +22,7 @@ namespace troupe::gpu {
 enum class job_class { interactive = 0, batch = 1 };
 
 struct worker_options {
-  size_t queue_capacity = 256; ///< Requests waiting to enter the engine.
+  size_t queue_capacity = 256; ///< Requests waiting beyond the engine's free slots.
   size_t max_running = 32;     ///< Requests in the engine at once.
 };
 

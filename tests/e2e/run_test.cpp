@@ -242,6 +242,66 @@ workflow main {
   EXPECT_TRUE(events_of(journal(runs[2]), "cache_hit").empty());
 }
 
+// 48 concurrent steps against a GPU actor that admits 32 running and 1
+// queued: the rest are refused by admission control. Interactive steps
+// degrade to the next model; batch steps are shed with the reason.
+TEST(run, overload_degrades_interactive_steps_and_sheds_batch_steps) {
+  auto models = e2e::models_dir_with("SmolLM2-135M-Instruct.Q4_1.gguf");
+  if (models.empty())
+    GTEST_SKIP() << "SmolLM2 is not set up (scripts/setup)";
+  auto dir = e2e::fresh_dir("overload");
+  std::ofstream(dir / "troupe.toml") << "[limits]\nqueue_capacity = 1\n";
+  const std::string text = R"(
+model storyteller {
+  backend: gguf("stories260K.gguf")
+  domains: ["stories"]
+  accuracy: 0.9
+  context: 512
+}
+
+model smollm {
+  backend: gguf("SmolLM2-135M-Instruct.Q4_1.gguf")
+  domains: ["stories"]
+  accuracy: 0.5
+}
+
+workflow main {
+  input xs: list<number> = [)";
+  std::string xs;
+  for (int i = 0; i < 48; ++i) xs += (i ? ", " : "") + std::to_string(i);
+  auto body = [&](const std::string& prio) {
+    return text + xs + R"(]
+  llm story for x in xs {
+    prompt: "Once upon a time, number {{x}}"
+    domain: "stories"
+    max_tokens: 24
+    priority: )" + prio + R"(
+  }
+  output n: number = len(story)
+}
+)";
+  };
+  auto wf = e2e::scratch("overload.wf", body("interactive"));
+  auto r = run_in(dir, models, "run " + wf, true);
+  ASSERT_EQ(0, r.status) << r.out;
+  EXPECT_EQ(48, json::parse(r.out)["n"]);
+  auto runs = fs::directory_iterator(dir / ".troupe" / "runs");
+  auto events = journal(runs->path());
+  auto degraded = events_of(events, "degraded");
+  ASSERT_FALSE(degraded.empty()) << "the queue bound must have refused some calls";
+  size_t on_smollm = 0;
+  for (const auto& e : events_of(events, "step_finished"))
+    on_smollm += e.value("model", "") == "smollm";
+  EXPECT_EQ(degraded.size(), on_smollm);
+
+  auto batch = e2e::scratch("overload_batch.wf", body("batch"));
+  auto dir2 = e2e::fresh_dir("overload-batch");
+  fs::copy_file(dir / "troupe.toml", dir2 / "troupe.toml");
+  r = run_in(dir2, models, "run " + batch);
+  EXPECT_EQ(3, r.status) << r.out;
+  EXPECT_NE(std::string::npos, r.out.find("refused under load")) << r.out;
+}
+
 TEST(run, bad_inputs_and_failed_runs_say_why) {
   auto models = e2e::models_dir_with("stories260K.gguf");
   if (models.empty())
