@@ -187,6 +187,7 @@ runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_
   po.executors = d.executors;
   po.listeners = o.listeners;
   po.max_concurrent_steps = c.limits.max_concurrent_steps;
+  po.plan_max_steps = c.limits.plan_max_steps;
   if (c.cache.enabled) {
     runtime::cache_options co;
     co.capacity = c.cache.capacity;

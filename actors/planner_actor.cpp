@@ -2,12 +2,15 @@
 
 #include "actors/records.hpp"
 #include "runtime/journal.hpp"
+#include "runtime/plan.hpp"
 #include "runtime/router.hpp"
 #include "runtime/workflow_run.hpp"
 
 #include "caf/typed_event_based_actor.hpp"
 
 #include <deque>
+#include <filesystem>
+#include <functional>
 #include <optional>
 
 namespace troupe::actors {
@@ -74,6 +77,16 @@ private:
 
   void record(value event, bool durable = false, const std::string& ack_key = {}) {
     event["ts"] = runtime::journal_now_us();
+    if (!opts_.key_prefix.empty()) {
+      // A plan's own run: its keys live under the plan step's, and its start
+      // and end are not the run's.
+      for (const char* field : {"key", "step"})
+        if (auto f = event.find(field); f != event.end() && f->is_string())
+          *f = opts_.key_prefix + f->get<std::string>();
+      auto& name = event["event"];
+      if (name == "run_started" || name == "run_finished")
+        name = "plan_" + name.get<std::string>();
+    }
     for (const auto& l : opts_.listeners)
       caf::anon_send(l, run_event{event.dump()});
     runtime::journal_callback cb;
@@ -184,6 +197,81 @@ private:
       });
   }
 
+  // -- plans ------------------------------------------------------------------
+
+  // Checks the plan as a .wf workflow and runs it with a child planner; the
+  // step's result is {"plan": the plan, "result": its output step's value}.
+  void expand_plan(attempt_state& a, const step_record_data& rec, value plan) {
+    const auto& s = *a.t.step;
+    runtime::plan_limits limits;
+    limits.max_steps = std::min<size_t>(size_t(s.max_steps), opts_.plan_max_steps);
+    limits.depth_left = int(s.max_depth) - 1 - opts_.plan_depth;
+    const auto& main = opts_.program->sources.file(opts_.program->checked->graph().main_file);
+    std::string digest = std::to_string(std::hash<std::string>{}(plan.dump()) % 0xFFFFFF);
+    std::string wf_name = "plan_" + std::to_string(next_plan_++);
+    auto text = runtime::plan_to_wf(plan, wf_name, main.path, limits);
+    if (!text)
+      return attempt_failed(a, "plan", "the plan is not usable: " + text.error().message,
+                            {{"plan", plan}});
+    auto dir = std::filesystem::path(main.path).parent_path();
+    std::shared_ptr<const dsl::compilation> program =
+      dsl::compile_source((dir / (a.t.key + ".plan.wf")).string(), text.value());
+    if (!program->ok()) {
+      std::string report = program->report();
+      if (report.size() > 2000)
+        report = report.substr(0, 2000) + "...";
+      return attempt_failed(a, "plan", "the plan does not check:\n" + report, {{"plan", plan}});
+    }
+    const std::string prefix = opts_.key_prefix + a.t.key + "@" + digest + "/";
+    record({{"event", "plan_accepted"}, {"key", a.t.key}, {"attempt", a.attempts},
+            {"plan", plan}, {"workflow", text.value()}});
+    planner_options child;
+    child.program = program;
+    child.workflow = wf_name;
+    child.inputs = value::object();
+    child.run_id = opts_.run_id;
+    child.workflow_file = main.path;
+    const std::string own = prefix.substr(opts_.key_prefix.size());
+    for (const auto& [k, v] : opts_.restored)
+      if (k.rfind(own, 0) == 0)
+        child.restored[k.substr(own.size())] = v;
+    child.journal = opts_.journal;
+    child.router = opts_.router;
+    child.verifier = verifier_actor_spawn(system(), program);
+    child.executors = opts_.executors;
+    child.listeners = opts_.listeners;
+    child.max_concurrent_steps = opts_.max_concurrent_steps;
+    child.key_prefix = prefix;
+    child.plan_depth = opts_.plan_depth + 1;
+    child.plan_max_steps = opts_.plan_max_steps;
+    auto verifier = child.verifier;
+    auto planner = planner_actor_spawn(system(), std::move(child));
+    auto key = a.t.key;
+    auto attempt = a.attempts;
+    request(planner, caf::infinite, run_atom_v)
+      .then(
+        [this, key, attempt, rec, plan, planner, verifier](const run_summary& sum) {
+          caf::anon_send_exit(planner, caf::exit_reason::user_shutdown);
+          caf::anon_send_exit(verifier, caf::exit_reason::user_shutdown);
+          auto it = active_.find(key);
+          if (it == active_.end() || it->second.attempts != attempt)
+            return;
+          if (!sum.ok) {
+            std::string why;
+            for (const auto& f : sum.failures) why += (why.empty() ? "" : "; ") + f;
+            return attempt_failed(it->second, "plan_run", "the plan's steps failed: " + why);
+          }
+          auto outputs = value::parse(sum.outputs_json, nullptr, false);
+          value result = outputs.is_object() ? outputs.value("result", value()) : value();
+          succeed(it->second, rec, value{{"plan", plan}, {"result", result}}, true);
+        },
+        [this, key, attempt](const caf::error& e) {
+          auto it = active_.find(key);
+          if (it != active_.end() && it->second.attempts == attempt)
+            attempt_failed(it->second, "plan_run", "the plan's planner failed: " + caf::to_string(e));
+        });
+  }
+
   // -- result cache -----------------------------------------------------------
 
   std::optional<runtime::cache_key> cache_key_for(const attempt_state& a,
@@ -248,6 +336,11 @@ private:
     j.key_env = m->backend.key_env;
     j.prompt = a.t.prompt;
     j.system = a.t.system;
+    if (s.kind == dsl::ast::step_kind::plan) {
+      runtime::plan_limits limits;
+      limits.max_steps = std::min<size_t>(size_t(s.max_steps), opts_.plan_max_steps);
+      j.prompt = runtime::plan_prompt(a.t.prompt, limits);
+    }
     j.json_output = s.format == dsl::ir::output_format::json || s.kind == dsl::ast::step_kind::plan;
     j.max_tokens = int32_t(s.max_tokens);
     j.temperature = s.temperature;
@@ -431,6 +524,8 @@ private:
     const auto& v = a.t.step->verify;
     bool clauses = v.json || v.schema || !v.regexes.empty() || !v.asserts.empty() || v.length;
     if (!clauses) {
+      if (a.t.step->kind == dsl::ast::step_kind::plan)
+        return expand_plan(a, copy, std::move(output));
       admit_to_cache(a, output);
       return succeed(a, copy, std::move(output), false);
     }
@@ -456,6 +551,8 @@ private:
           for (const auto& f : r.failures) why += (why.empty() ? "" : "; ") + f;
           return attempt_failed(a, "verify", why, {{"output", output}, {"model", copy.model}});
         }
+        if (a.t.step->kind == dsl::ast::step_kind::plan)
+          return expand_plan(a, copy, output);
         admit_to_cache(a, output);
         succeed(a, copy, output, true);
       });
@@ -593,6 +690,7 @@ private:
   size_t rr_ = 0;            ///< Where the next tie-break starts.
   std::map<uint64_t, job_entry> jobs_;
   uint64_t next_job_ = 1;
+  uint64_t next_plan_ = 1;
   std::unique_ptr<runtime::workflow_run> run_;
   std::map<std::string, attempt_state> active_;
   std::deque<runtime::task> backlog_;

@@ -29,6 +29,9 @@ namespace troupe::actors {
 /// only after its step_finished event is durably in the journal. A model
 /// step with `cache: TTL` first looks for a verified result of the same
 /// kind, model and prompt (or a near duplicate by SimHash) and reuses it.
+/// A `plan` step's answer is turned into a workflow (runtime::plan_to_wf),
+/// checked by the .wf checker and run by a child planner under the step's
+/// key; a plan that does not check is a failed attempt.
 ///   (run_atom) -> run_summary       answered when the run has ended
 /// Every journal event is also sent as a run_event to the listeners.
 using planner_actor = caf::typed_actor<caf::replies_to<run_atom>::with<run_summary>>;
@@ -58,6 +61,11 @@ struct planner_options {
   /// The planner owns it during the run and saves it to `cache_file` at the end.
   std::shared_ptr<runtime::result_cache> cache;
   std::filesystem::path cache_file;
+  /// Set for the run of a plan's steps (a child planner): prefixed to every
+  /// key it journals ("outline@1a2b/"), and how deep plans are nested.
+  std::string key_prefix;
+  int plan_depth = 0;
+  size_t plan_max_steps = 64; ///< [limits] plan_max_steps.
 };
 
 /// Spawns a planner; the run starts with the first (run_atom) request.

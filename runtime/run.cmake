@@ -11,3 +11,6 @@ target_sources(troupe_runtime PRIVATE
 target_sources(troupe_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/cluster_auth.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cluster_auth.hpp)
+target_sources(troupe_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/plan.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/plan.hpp)

@@ -7,3 +7,5 @@ target_sources(runtime_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/model_output_test.cpp)
 target_sources(runtime_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/cluster_auth_test.cpp)
+target_sources(runtime_tests PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/plan_test.cpp)
