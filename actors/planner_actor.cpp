@@ -36,6 +36,7 @@ struct attempt_state {
   std::vector<step_record_data> records;
   size_t outstanding = 0;
   uint32_t agree_k = 0;             ///< 0: no agreement needed.
+  uint32_t candidates = 1;          ///< Plan steps: alternative plans (tree of thought).
   std::string explain;              ///< The router's line for this attempt.
 };
 
@@ -174,6 +175,9 @@ private:
     const auto& agree = a.t.step->verify.agree;
     a.agree_k = agree ? uint32_t(agree->first) : 0;
     uint32_t copies = agree && req.pinned ? uint32_t(agree->second) : 1;
+    a.candidates = 1;
+    if (a.t.step->kind == dsl::ast::step_kind::plan && !agree && a.t.step->candidates > 1)
+      copies = a.candidates = uint32_t(a.t.step->candidates);
     auto key = a.t.key;
     request(opts_.router, caf::infinite, route_atom_v, q)
       .then([this, key, copies](const route_reply& r) {
@@ -272,6 +276,91 @@ private:
         });
   }
 
+  // Tree of thought: of the candidate plans, those that check are scored by
+  // the verifier (1 for checking, +1 for passing the step's verify clauses)
+  // and the best (the first among equals) is run.
+  void choose_plan(attempt_state& a, const std::vector<const step_record_data*>& ok) {
+    struct scoring {
+      std::vector<step_record_data> recs;
+      std::vector<value> plans;
+      std::vector<int> scores;
+      std::vector<std::string> notes;
+      size_t pending = 0;
+    };
+    auto sc = std::make_shared<scoring>();
+    const auto& main = opts_.program->sources.file(opts_.program->checked->graph().main_file);
+    runtime::plan_limits limits;
+    limits.max_steps = std::min<size_t>(size_t(a.t.step->max_steps), opts_.plan_max_steps);
+    limits.depth_left = int(a.t.step->max_depth) - 1 - opts_.plan_depth;
+    for (const auto* r : ok) {
+      sc->recs.push_back(*r);
+      sc->plans.push_back(value::parse(r->output_json, nullptr, false));
+      auto text = runtime::plan_to_wf(sc->plans.back(), "candidate", main.path, limits);
+      int score = 0;
+      std::string note;
+      if (!text) {
+        note = text.error().message;
+      } else {
+        auto dir = std::filesystem::path(main.path).parent_path();
+        auto c = dsl::compile_source((dir / "candidate.plan.wf").string(), text.value());
+        score = c->ok() ? 1 : 0;
+        note = c->ok() ? "checks" : "does not check";
+      }
+      sc->scores.push_back(score);
+      sc->notes.push_back(note);
+    }
+    auto key = a.t.key;
+    auto attempt = a.attempts;
+    auto decide = [this, key, attempt, sc] {
+      auto it = active_.find(key);
+      if (it == active_.end() || it->second.attempts != attempt)
+        return;
+      size_t best = 0;
+      value table = value::array();
+      for (size_t i = 0; i < sc->scores.size(); ++i) {
+        if (sc->scores[i] > sc->scores[best])
+          best = i;
+        table.push_back({{"candidate", i}, {"score", sc->scores[i]}, {"note", sc->notes[i]}});
+      }
+      record({{"event", "plan_candidates"}, {"key", key}, {"attempt", attempt},
+              {"scores", table}, {"chosen", best}});
+      if (sc->scores[best] == 0)
+        return attempt_failed(it->second, "plan", "none of the " + std::to_string(sc->scores.size())
+                                                    + " candidate plans checks: " + sc->notes[best]);
+      expand_plan(it->second, sc->recs[best], sc->plans[best]);
+    };
+    const auto& v = a.t.step->verify;
+    bool clauses = v.json || v.schema || !v.regexes.empty() || !v.asserts.empty() || v.length;
+    if (!clauses)
+      return decide();
+    auto ctx = run_->context_for(a.t);
+    value steps = value::object();
+    for (const auto& [k, val] : ctx.steps) steps[k] = val;
+    std::string context = value{{"inputs", ctx.inputs}, {"steps", steps}, {"loop", ctx.loop_value}}.dump();
+    for (size_t i = 0; i < sc->scores.size(); ++i) {
+      if (sc->scores[i] == 0)
+        continue;
+      sc->pending++;
+      verify_job job{a.t.wf->name, a.t.step->name, sc->recs[i].output_json, context};
+      request(opts_.verifier, caf::infinite, verify_atom_v, job)
+        .then([sc, i, decide](const verify_reply& r) {
+          if (r.passed)
+            sc->scores[i] += 1;
+          else
+            sc->notes[i] += "; fails verify: " + (r.failures.empty() ? "" : r.failures.front());
+          if (--sc->pending == 0)
+            decide();
+        },
+        [sc, i, decide](const caf::error& e) {
+          sc->notes[i] += "; the verifier failed: " + caf::to_string(e);
+          if (--sc->pending == 0)
+            decide();
+        });
+    }
+    if (sc->pending == 0)
+      decide();
+  }
+
   // -- result cache -----------------------------------------------------------
 
   std::optional<runtime::cache_key> cache_key_for(const attempt_state& a,
@@ -343,7 +432,8 @@ private:
     }
     j.json_output = s.format == dsl::ir::output_format::json || s.kind == dsl::ast::step_kind::plan;
     j.max_tokens = int32_t(s.max_tokens);
-    j.temperature = s.temperature;
+    // Alternative plans must differ: sample them.
+    j.temperature = a.candidates > 1 ? std::max(s.temperature, 0.7) : s.temperature;
     j.seed = seed;
     j.stop = s.stop;
     return j;
@@ -487,6 +577,8 @@ private:
       else
         errors += (errors.empty() ? "" : "; ") + r.error;
     }
+    if (a.candidates > 1 && !ok.empty())
+      return choose_plan(a, ok);
     if (a.agree_k == 0) {
       if (ok.empty() && errors.rfind("overloaded: ", 0) == 0)
         return overloaded(a, errors);

@@ -36,6 +36,13 @@ public:
                      {{"name", "final"}, {"kind", "tool"}, {"use", "template"},
                       {"args", {{"text", "FINAL[{{draft}}]"}}}}}},
           {"output", "final"}}.dump();
+      else if (model == "mixed-planner")
+        // Every third call gives the good plan, the others a bad one.
+        content = (mixed_++ % 3 == 1)
+                    ? json{{"steps", {{{"name", "only"}, {"kind", "tool"}, {"use", "template"},
+                                       {"args", {{"text", "GOOD"}}}}}},
+                           {"output", "only"}}.dump()
+                    : json{{"steps", {{{"name", "x"}, {"kind", "tool"}, {"use", "nope"}}}}}.dump();
       else if (model == "bad-planner")
         content = json{{"steps", {{{"name", "x"}, {"kind", "llm"}, {"prompt", "{{nowhere}}"}}}},
                        {"output", "x"}}.dump();
@@ -63,6 +70,7 @@ private:
   int port_ = 0;
   std::thread thread_;
   std::atomic<int> calls_{0};
+  std::atomic<int> mixed_{0};
 };
 
 std::vector<json> journal_of(const fs::path& cwd) {
@@ -137,6 +145,41 @@ workflow main {
   EXPECT_EQ("good_planner", finished[2]["model"]);
   EXPECT_EQ("writer", finished[0]["model"]);
   EXPECT_EQ("FINAL[echo(Draft: owls)]", finished[2]["output"]["result"]);
+}
+
+TEST(plan, tree_of_thought_runs_the_best_candidate) {
+  endpoint ep;
+  auto dir = e2e::fresh_dir("plan-tot");
+  auto wf = dir / "tot.wf";
+  std::ofstream(wf) << R"(
+model planner {
+  backend: openai(")" << ep.url() << R"(", model: "mixed-planner")
+}
+
+workflow main {
+  plan p {
+    goal: "Say good"
+    candidates: 3
+    max_steps: 4
+  }
+  output result: json = p.result
+}
+)";
+  auto r = e2e::run("run " + wf.string(), true, "cd '" + dir.string() + "' && ");
+  ASSERT_EQ(0, r.status) << r.out;
+  EXPECT_EQ("GOOD", json::parse(r.out)["result"]);
+  EXPECT_EQ(3, ep.calls());
+  std::vector<json> cands;
+  for (const auto& e : journal_of(dir))
+    if (e["event"] == "plan_candidates")
+      cands.push_back(e);
+  ASSERT_EQ(1u, cands.size());
+  int checked = 0;
+  for (const auto& c : cands[0]["scores"])
+    checked += c["score"].get<int>();
+  EXPECT_EQ(1, checked) << cands[0];
+  size_t chosen = cands[0]["chosen"];
+  EXPECT_EQ(1, cands[0]["scores"][chosen]["score"]);
 }
 
 } // namespace
