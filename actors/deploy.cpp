@@ -162,6 +162,8 @@ runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_
     eo.runs_root = run.value().dir.parent_path();
     eo.tools.shell.enabled = c.shell.enabled;
     eo.tools.shell.allow = c.shell.allow;
+    eo.tools.shell.timeout_ms = c.shell.timeout_ms;
+    eo.tools.shell.max_output = c.shell.max_output_bytes;
     eo.tools.http_max_bytes = c.limits.http_max_bytes;
     eo.tools.http_timeout_ms = c.limits.http_timeout_ms;
     eo.models = d.models;

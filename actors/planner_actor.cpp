@@ -8,6 +8,7 @@
 
 #include "caf/typed_event_based_actor.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -124,7 +125,8 @@ private:
       const char* what = n.kind == runtime::run_note::skipped    ? "step_skipped"
                          : n.kind == runtime::run_note::restored ? "step_reused"
                                                                  : "step_empty";
-      record({{"event", what}, {"key", n.key}});
+      // "step" is the key itself and "index" -1, so task_key() gives it back.
+      record({{"event", what}, {"key", n.key}, {"step", n.key}, {"index", -1}});
     }
     for (auto& t : run_->take_ready())
       backlog_.push_back(std::move(t));
@@ -186,8 +188,7 @@ private:
           return;
         auto& a = it->second;
         if (!r.ok)
-          return fail_task(a, a.tried.empty() ? r.error
-                                              : "no model left to escalate to: " + r.error);
+          return no_model_left(a, r.error);
         a.explain = r.explain;
         auto decision = value::parse(r.decision_json, nullptr, false);
         record({{"event", "route"}, {"key", key}, {"attempt", a.attempts}, {"chosen", r.chosen},
@@ -565,8 +566,19 @@ private:
     a.records.push_back(std::move(rec));
     if (--a.outstanding > 0)
       return;
+    // Answers in the router's order (best model first), not arrival order,
+    // so agreement and candidates pick the same answer every time.
+    auto rank = [&](const step_record_data& r) {
+      auto it = std::find(a.models.begin(), a.models.end(), r.model);
+      return it - a.models.begin();
+    };
+    std::stable_sort(a.records.begin(), a.records.end(),
+                     [&](const auto& x, const auto& y) { return rank(x) < rank(y); });
     std::vector<const step_record_data*> ok;
     std::string errors;
+    retryable_ = false;
+    for (const auto& r : a.records)
+      retryable_ = retryable_ || (!r.ok && r.retryable);
     for (const auto& r : a.records) {
       if (!r.model.empty() && !r.ok)
         send(opts_.router, model_outcome{r.model, a.t.step->domain, false,
@@ -616,6 +628,10 @@ private:
     const auto& v = a.t.step->verify;
     bool clauses = v.json || v.schema || !v.regexes.empty() || !v.asserts.empty() || v.length;
     if (!clauses) {
+      for (const auto& m : a.models)
+        if (!m.empty())
+          send(opts_.router, model_outcome{m, a.t.step->domain, true, false, true,
+                                           double(copy.finished_us - copy.started_us) / 1000});
       if (a.t.step->kind == dsl::ast::step_kind::plan)
         return expand_plan(a, copy, std::move(output));
       admit_to_cache(a, output);
@@ -665,6 +681,33 @@ private:
     next_attempt(a);
   }
 
+  // The router has no untried model. A model that failed only to answer
+  // (a call error) is tried again; otherwise the step fails with every
+  // attempt's reason.
+  void no_model_left(attempt_state& a, const std::string& router_error) {
+    if (a.tried.empty())
+      return fail_task(a, router_error);
+    const auto& last = a.history.back();
+    if (last.value("phase", "") == "call" && a.attempts <= a.max_attempts) {
+      record({{"event", "retry_same_models"}, {"key", a.t.key}, {"attempt", a.attempts},
+              {"models", a.tried}});
+      a.tried.clear();
+      a.attempts--; // route() is about to count this attempt again.
+      return next_attempt(a);
+    }
+    fail_task(a, summary_of(a) + "; no other model to escalate to");
+  }
+
+  std::string summary_of(const attempt_state& a) const {
+    std::string summary = std::to_string(a.history.size()) + " attempt"
+                          + (a.history.size() == 1 ? "" : "s") + " failed";
+    for (const auto& h : a.history)
+      summary += "; #" + std::to_string(h["attempt"].get<int>())
+                 + (h.contains("models") ? " (" + h["models"][0].get<std::string>() + ")" : "")
+                 + " " + h["phase"].get<std::string>() + ": " + h["error"].get<std::string>();
+    return summary;
+  }
+
   void attempt_failed(attempt_state& a, const std::string& phase, const std::string& why,
                       value detail = nullptr) {
     value entry = {{"attempt", a.attempts}, {"phase", phase}, {"error", why}};
@@ -680,15 +723,12 @@ private:
     for (const auto& m : a.models)
       if (!m.empty())
         a.tried.push_back(m);
-    if (a.attempts < a.max_attempts)
+    bool final = a.attempts >= a.max_attempts
+                 || (phase == "call" && a.t.step->kind == dsl::ast::step_kind::tool
+                     && !retryable_);
+    if (!final)
       return next_attempt(a);
-    std::string summary = std::to_string(a.attempts) + " attempt" + (a.attempts == 1 ? "" : "s")
-                          + " failed";
-    for (const auto& h : a.history)
-      summary += "; #" + std::to_string(h["attempt"].get<int>())
-                 + (h.contains("models") ? " (" + h["models"][0].get<std::string>() + ")" : "")
-                 + " " + h["phase"].get<std::string>() + ": " + h["error"].get<std::string>();
-    fail_task(a, summary);
+    fail_task(a, summary_of(a));
   }
 
   void fail_task(attempt_state& a, const std::string& why) {
@@ -783,6 +823,7 @@ private:
   std::map<uint64_t, job_entry> jobs_;
   uint64_t next_job_ = 1;
   uint64_t next_plan_ = 1;
+  bool retryable_ = false; ///< Whether the failures being handled may pass on retry.
   std::unique_ptr<runtime::workflow_run> run_;
   std::map<std::string, attempt_state> active_;
   std::deque<runtime::task> backlog_;

@@ -43,20 +43,23 @@ size_t balanced_end(const std::string& s, size_t begin) {
 result<value, std::string> model_output_parse(const std::string& text, bool json) {
   if (!json)
     return value(text);
-  auto whole = value::parse(text, nullptr, false);
-  if (!whole.is_discarded() && (whole.is_object() || whole.is_array()))
-    return whole;
+  // Bounded: deeply nested JSON would make later dumps and compares recurse.
+  auto whole = parse_json_bounded(text);
+  if (whole && whole.value().is_structured())
+    return whole.value();
+  if (!whole && whole.error().find("deep") != std::string::npos)
+    return "the model's answer is JSON nested too deeply: " + whole.error();
   for (size_t at = text.find_first_of("{["); at != std::string::npos;
        at = text.find_first_of("{[", at + 1)) {
     size_t end = balanced_end(text, at);
     if (end == std::string::npos)
       break;
-    auto v = value::parse(text.substr(at, end - at), nullptr, false);
-    if (!v.is_discarded())
-      return v;
+    auto v = parse_json_bounded(std::string_view(text).substr(at, end - at));
+    if (v)
+      return v.value();
   }
-  if (!whole.is_discarded())
-    return whole; // A bare JSON scalar.
+  if (whole)
+    return whole.value(); // A bare JSON scalar.
   return "the model's answer is not JSON: \"" + excerpt(text) + "\"";
 }
 

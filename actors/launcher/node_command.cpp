@@ -67,6 +67,8 @@ int cmd_node(const node_options& o) {
   eo.runs_root = c.paths.runs;
   eo.tools.shell.enabled = c.shell.enabled;
   eo.tools.shell.allow = c.shell.allow;
+  eo.tools.shell.timeout_ms = c.shell.timeout_ms;
+  eo.tools.shell.max_output = c.shell.max_output_bytes;
   eo.tools.http_max_bytes = c.limits.http_max_bytes;
   eo.tools.http_timeout_ms = c.limits.http_timeout_ms;
   eo.models = std::make_shared<actors::model_host>(sys, name, eng, wo, device);

@@ -29,7 +29,7 @@ enum run_exit {
 /// `troupe run`: compiles the file, deploys the workflow on actors, shows
 /// progress on stderr (one live line per step on a terminal), and prints
 /// the outputs as JSON on stdout. With --json, stdout carries every run
-/// event as one JSON line, then the outputs.
+/// event as one JSON line instead; the outputs are in the run_finished event.
 int cmd_run(const run_options& o, const std::string& version);
 
 } // namespace troupe::launcher

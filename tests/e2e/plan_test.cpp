@@ -46,6 +46,12 @@ public:
       else if (model == "bad-planner")
         content = json{{"steps", {{{"name", "x"}, {"kind", "llm"}, {"prompt", "{{nowhere}}"}}}},
                        {"output", "x"}}.dump();
+      else if (model == "paris-a")
+        content = "Paris";
+      else if (model == "paris-b")
+        content = "  paris.";
+      else if (model == "lyon")
+        content = "Lyon";
       else
         content = "echo(" + prompt + ")";
       json reply = {{"choices", {{{"message", {{"role", "assistant"}, {"content", content}}},
@@ -145,6 +151,59 @@ workflow main {
   EXPECT_EQ("good_planner", finished[2]["model"]);
   EXPECT_EQ("writer", finished[0]["model"]);
   EXPECT_EQ("FINAL[echo(Draft: owls)]", finished[2]["output"]["result"]);
+}
+
+// agree: K of N runs the step on the router's top N models and passes when
+// K answers agree after normalization; otherwise it escalates.
+TEST(agreement, two_of_three_models_must_agree) {
+  endpoint ep;
+  auto dir = e2e::fresh_dir("agree");
+  auto wf = dir / "agree.wf";
+  auto model = [&](const std::string& name, const std::string& api, double acc) {
+    return "model " + name + " {\n  backend: openai(\"" + ep.url() + "\", model: \"" + api
+           + "\")\n  domains: [\"geo\"]\n  accuracy: " + std::to_string(acc) + "\n}\n\n";
+  };
+  std::ofstream(wf) << model("lyon", "lyon", 0.9) << model("a", "paris-a", 0.8)
+                    << model("b", "paris-b", 0.7) << R"(
+workflow main {
+  llm capital {
+    prompt: "Capital of France?"
+    domain: "geo"
+    verify {
+      agree: 2 of 3
+    }
+  }
+  output answer: text = capital
+}
+)";
+  auto r = e2e::run("run " + wf.string(), true, "cd '" + dir.string() + "' && ");
+  ASSERT_EQ(0, r.status) << r.out;
+  EXPECT_EQ("Paris", json::parse(r.out)["answer"]);
+  EXPECT_EQ(3, ep.calls());
+  int started = 0;
+  for (const auto& e : journal_of(dir))
+    started += e["event"] == "step_started";
+  EXPECT_EQ(3, started);
+
+  // Three models, three different answers: no 3 of 3, and nothing left to escalate to.
+  auto dir2 = e2e::fresh_dir("agree-none");
+  auto wf2 = dir2 / "none.wf";
+  std::ofstream(wf2) << model("lyon", "lyon", 0.9) << model("a", "paris-a", 0.8)
+                     << model("b", "echo", 0.7) << R"(
+workflow main {
+  llm capital {
+    prompt: "Capital of France?"
+    domain: "geo"
+    verify {
+      agree: 3 of 3
+    }
+  }
+  output answer: text = capital
+}
+)";
+  r = e2e::run("run " + wf2.string(), false, "cd '" + dir2.string() + "' && ");
+  EXPECT_EQ(3, r.status) << r.out;
+  EXPECT_NE(std::string::npos, r.out.find("no 3 of 3 answers agree")) << r.out;
 }
 
 TEST(plan, tree_of_thought_runs_the_best_candidate) {
