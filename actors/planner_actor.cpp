@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <set>
 
 namespace troupe::actors {
 
@@ -755,7 +756,24 @@ private:
       ev["tokens"] = {{"prompt", rec.prompt_tokens}, {"completion", rec.completion_tokens}};
     }
     done_values_[a.t.key] = std::move(output);
+    if (recomputable(*a.t.step)) {
+      // A pure function of values already journaled: if this line is lost
+      // in a crash, resuming recomputes exactly the same result for free,
+      // so the step need not wait for the disk.
+      record(std::move(ev), false);
+      return on_journaled(a.t.key, "");
+    }
     record(std::move(ev), true, a.t.key);
+  }
+
+  /// Tools whose result depends only on their arguments: no clock, network,
+  /// file or process.
+  static bool recomputable(const dsl::ir::step& s) {
+    if (s.kind != dsl::ast::step_kind::tool)
+      return false;
+    static const std::set<std::string> pure = {"template", "json_get", "json_parse",
+                                               "regex_extract", "chunk_text"};
+    return pure.count(s.target) > 0;
   }
 
   void on_journaled(const std::string& key, const std::string& error) {
