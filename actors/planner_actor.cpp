@@ -761,7 +761,8 @@ private:
       // in a crash, resuming recomputes exactly the same result for free,
       // so the step need not wait for the disk.
       record(std::move(ev), false);
-      return on_journaled(a.t.key, "");
+      std::string key = a.t.key; // on_journaled() destroys `a`.
+      return on_journaled(key, "");
     }
     record(std::move(ev), true, a.t.key);
   }
@@ -776,7 +777,7 @@ private:
     return pure.count(s.target) > 0;
   }
 
-  void on_journaled(const std::string& key, const std::string& error) {
+  void on_journaled(std::string key, const std::string& error) {
     if (key == end_key)
       return deliver_all();
     auto v = done_values_.find(key);
