@@ -8,6 +8,7 @@
 #include "caf/event_based_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include <functional>
 #include <set>
 
 namespace troupe::actors {
@@ -87,6 +88,25 @@ step_outcome run_endpoint_job(const step_job& job, const std::string& node) {
   return finish(std::move(r));
 }
 
+// Runs one blocking job on its own thread (spawned detached) and quits.
+// Class-based: CAF 0.17.6 spawns function-based actors without arguments
+// through a null shared_ptr that UBSan rejects.
+class blocking_worker : public caf::event_based_actor {
+public:
+  blocking_worker(caf::actor_config& cfg, std::function<step_outcome()> work)
+    : caf::event_based_actor(cfg), work_(std::move(work)) {}
+
+  caf::behavior make_behavior() override {
+    return {[this](execute_atom) {
+      quit();
+      return work_();
+    }};
+  }
+
+private:
+  std::function<step_outcome()> work_;
+};
+
 class executor_impl : public executor_actor::base {
 public:
   executor_impl(caf::actor_config& cfg, executor_options opts)
@@ -124,12 +144,7 @@ private:
   // Runs `work` on a detached actor (its own thread) and delivers its outcome.
   template <class Work>
   void offload(caf::typed_response_promise<step_outcome> promise, Work work) {
-    auto worker = spawn<caf::detached>([work](caf::event_based_actor* w) -> caf::behavior {
-      return {[w, work](execute_atom) {
-        w->quit();
-        return work();
-      }};
-    });
+    auto worker = spawn<blocking_worker, caf::detached>(std::function<step_outcome()>(work));
     request(worker, caf::infinite, execute_atom_v)
       .then([promise](step_outcome& o) mutable { promise.deliver(std::move(o)); },
             [promise](caf::error& e) mutable {
