@@ -13,11 +13,12 @@
 // executors, planner; a real run store and journal) and run R times
 // (default 3). The figure per run is the wall time from sending run_atom
 // to the planner to receiving its run_summary, divided by N; the table
-// gives the min and median of the R runs. That interval includes durable
-// journaling (every step_finished is fdatasync'ed before the step counts as
-// done, batched by the journal thread), so each shape runs twice: with the
-// run store on the temp directory's file system and on tmpfs (/dev/shm),
-// whose fdatasync costs nothing; the difference is the disk's sync cost.
+// gives the min and median of the R runs. That interval includes the
+// journal (two events per step, written by the journal thread; `template`
+// is a pure tool, so its step_finished is not waited for, while a step with
+// cost or side effects waits for its fdatasync), so each shape runs twice:
+// with the run store on the temp directory's file system and on tmpfs
+// (/dev/shm), whose fdatasync costs nothing; the difference is sync cost.
 // Every run is checked afterwards: ok, N step_finished events in the
 // journal, and the expected outputs.
 //
@@ -25,8 +26,8 @@
 // does for its live view. --quick runs 500 steps once (a smoke test).
 // --shape and --store run one part only (for profiling it: see
 // docs/benchmarks.md). --concurrency sets limits.max_concurrent_steps
-// (default 64): a step holds its slot until its result is durable, so on a
-// disk the wide shape's group commits are at most this many steps.
+// (default 64): a step that waits for its fdatasync holds its slot until
+// then, so one group commit covers at most this many such steps.
 // --scheduler and --moderate-sleep-us change CAF's scheduler from what
 // `troupe run` uses: an idle work-stealing worker polls with 50 us sleeps
 // (moderate-sleep-duration) before it waits on a condition variable, and
@@ -300,7 +301,8 @@ run_figures run_once(caf::actor_system& sys, const std::shared_ptr<const dsl::co
   f.journal = dep.value().journal->stats();
   f.journal_bytes = fs::file_size(dep.value().journal->path());
   if (!summary.ok) {
-    std::fprintf(stderr, "runtime_bench: the %s run failed:\n", shape.c_str());
+    std::fprintf(stderr, "runtime_bench: the %s run failed (its record is kept in %s):\n",
+                 shape.c_str(), dep.value().run_dir.c_str());
     for (const auto& why : summary.failures)
       std::fprintf(stderr, "  %s\n", why.c_str());
     std::exit(1);
@@ -318,10 +320,10 @@ run_figures run_once(caf::actor_system& sys, const std::shared_ptr<const dsl::co
   size_t heard = listener ? events.value().events.size() : 0;
   if (f.steps_finished != n || !outputs_as_expected(shape, n, out)
       || f.listener_events != heard) {
-    std::fprintf(stderr, "runtime_bench: the %s run's record is wrong: %zu of %zu steps "
-                 "journaled as finished, %zu of %zu events heard, outputs %.200s\n",
-                 shape.c_str(), f.steps_finished, n, f.listener_events, heard,
-                 summary.outputs_json.c_str());
+    std::fprintf(stderr, "runtime_bench: the %s run's record (kept in %s) is wrong: %zu of "
+                 "%zu steps journaled as finished, %zu of %zu events heard, outputs %.200s\n",
+                 shape.c_str(), dep.value().run_dir.c_str(), f.steps_finished, n,
+                 f.listener_events, heard, summary.outputs_json.c_str());
     std::exit(1);
   }
   return f;
