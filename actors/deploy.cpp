@@ -89,6 +89,35 @@ open_run_dir(const deploy_options& o, const std::string& workflow, const value& 
 
 } // namespace
 
+std::shared_ptr<model_host> model_host_from(caf::actor_system& sys, const runtime::config& c,
+                                            const std::string& node,
+                                            std::vector<caf::actor> load_listeners) {
+  gpu::engine_options eng;
+  eng.threads = std::max(1, c.engine.threads);
+  eng.kv_bytes = c.engine.kv_memory_mb << 20;
+  eng.max_batch_tokens = 512;
+  gpu::worker_options wo;
+  wo.queue_capacity = c.limits.queue_capacity;
+  return std::make_shared<model_host>(sys, node, eng, wo, device_of(c.engine.device),
+                                      std::move(load_listeners));
+}
+
+executor_options executor_options_from(const runtime::config& c, const std::string& node,
+                                       std::filesystem::path runs_root,
+                                       std::shared_ptr<model_host> models) {
+  executor_options eo;
+  eo.node = node;
+  eo.runs_root = std::move(runs_root);
+  eo.tools.shell.enabled = c.shell.enabled;
+  eo.tools.shell.allow = c.shell.allow;
+  eo.tools.shell.timeout_ms = c.shell.timeout_ms;
+  eo.tools.shell.max_output = c.shell.max_output_bytes;
+  eo.tools.http_max_bytes = c.limits.http_max_bytes;
+  eo.tools.http_timeout_ms = c.limits.http_timeout_ms;
+  eo.models = std::move(models);
+  return eo;
+}
+
 void shutdown(const deployment& d) {
   auto reason = caf::exit_reason::user_shutdown;
   caf::anon_send_exit(d.planner, reason);
@@ -148,25 +177,9 @@ runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_
   d.verifier = verifier_actor_spawn(sys, o.program);
 
   const auto& c = o.config;
-  gpu::engine_options eng;
-  eng.threads = std::max(1, c.engine.threads);
-  eng.kv_bytes = c.engine.kv_memory_mb << 20;
-  eng.max_batch_tokens = 512;
-  gpu::worker_options wo;
-  wo.queue_capacity = c.limits.queue_capacity;
-  d.models = std::make_shared<model_host>(sys, c.node.name, eng, wo, device_of(c.engine.device),
-                                          std::vector<caf::actor>{caf::actor_cast<caf::actor>(d.router)});
+  d.models = model_host_from(sys, c, c.node.name, {caf::actor_cast<caf::actor>(d.router)});
   if (o.local_executors) {
-    executor_options eo;
-    eo.node = c.node.name;
-    eo.runs_root = run.value().dir.parent_path();
-    eo.tools.shell.enabled = c.shell.enabled;
-    eo.tools.shell.allow = c.shell.allow;
-    eo.tools.shell.timeout_ms = c.shell.timeout_ms;
-    eo.tools.shell.max_output = c.shell.max_output_bytes;
-    eo.tools.http_max_bytes = c.limits.http_max_bytes;
-    eo.tools.http_timeout_ms = c.limits.http_timeout_ms;
-    eo.models = d.models;
+    auto eo = executor_options_from(c, c.node.name, run.value().dir.parent_path(), d.models);
     size_t n = std::max<size_t>(1, std::min<size_t>(4, std::thread::hardware_concurrency()));
     for (size_t i = 0; i < n; ++i)
       d.executors.push_back({executor_actor_spawn(sys, eo), c.node.name, true});

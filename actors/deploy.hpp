@@ -54,6 +54,17 @@ struct deploy_error {
   bool user_error = true; ///< Bad inputs or run id (exit 1), else a system fault.
 };
 
+/// This node's GPU actors (started on first use) as the configuration's
+/// [engine] and [limits] say; `load_listeners` get their load reports.
+std::shared_ptr<model_host> model_host_from(caf::actor_system& sys, const runtime::config& c,
+                                            const std::string& node,
+                                            std::vector<caf::actor> load_listeners = {});
+
+/// Executor settings from the configuration's [tools.shell] and [limits].
+executor_options executor_options_from(const runtime::config& c, const std::string& node,
+                                       std::filesystem::path runs_root,
+                                       std::shared_ptr<model_host> models);
+
 /// Stops every local actor of `d` (planner, router, verifier, local
 /// executors, GPU actors), e.g. once the run has ended, so the actor system
 /// can shut down even while connections to other nodes stay open.

@@ -42,6 +42,12 @@ struct attempt_state {
   std::string explain;              ///< The router's line for this attempt.
 };
 
+// Whether the verifier has anything to check on one answer (`agree` is
+// handled across answers, by the planner).
+bool has_checks(const dsl::ir::verify_policy& v) {
+  return v.json || v.schema || !v.regexes.empty() || !v.asserts.empty() || v.length;
+}
+
 std::string step_path(const runtime::task& t) {
   if (t.index < 0)
     return t.key;
@@ -205,13 +211,27 @@ private:
 
   // -- plans ------------------------------------------------------------------
 
+  runtime::plan_limits plan_limits_for(const dsl::ir::step& s) const {
+    runtime::plan_limits limits;
+    limits.max_steps = std::min<size_t>(size_t(s.max_steps), opts_.plan_max_steps);
+    limits.depth_left = int(s.max_depth) - 1 - opts_.plan_depth;
+    return limits;
+  }
+
+  // What a verify job carries besides the answer: the inputs, the results
+  // of the steps `t` depends on, and its loop value.
+  std::string verify_context_json(const runtime::task& t) const {
+    auto ctx = run_->context_for(t);
+    value steps = value::object();
+    for (const auto& [k, val] : ctx.steps) steps[k] = val;
+    return value{{"inputs", ctx.inputs}, {"steps", steps}, {"loop", ctx.loop_value}}.dump();
+  }
+
   // Checks the plan as a .wf workflow and runs it with a child planner; the
   // step's result is {"plan": the plan, "result": its output step's value}.
   void expand_plan(attempt_state& a, const step_record_data& rec, value plan) {
     const auto& s = *a.t.step;
-    runtime::plan_limits limits;
-    limits.max_steps = std::min<size_t>(size_t(s.max_steps), opts_.plan_max_steps);
-    limits.depth_left = int(s.max_depth) - 1 - opts_.plan_depth;
+    auto limits = plan_limits_for(s);
     const auto& main = opts_.program->sources.file(opts_.program->checked->graph().main_file);
     std::string digest = std::to_string(std::hash<std::string>{}(plan.dump()) % 0xFFFFFF);
     std::string wf_name = "plan_" + std::to_string(next_plan_++);
@@ -291,9 +311,7 @@ private:
     };
     auto sc = std::make_shared<scoring>();
     const auto& main = opts_.program->sources.file(opts_.program->checked->graph().main_file);
-    runtime::plan_limits limits;
-    limits.max_steps = std::min<size_t>(size_t(a.t.step->max_steps), opts_.plan_max_steps);
-    limits.depth_left = int(a.t.step->max_depth) - 1 - opts_.plan_depth;
+    auto limits = plan_limits_for(*a.t.step);
     for (const auto* r : ok) {
       sc->recs.push_back(*r);
       sc->plans.push_back(value::parse(r->output_json, nullptr, false));
@@ -331,14 +349,9 @@ private:
                                                     + " candidate plans checks: " + sc->notes[best]);
       expand_plan(it->second, sc->recs[best], sc->plans[best]);
     };
-    const auto& v = a.t.step->verify;
-    bool clauses = v.json || v.schema || !v.regexes.empty() || !v.asserts.empty() || v.length;
-    if (!clauses)
+    if (!has_checks(a.t.step->verify))
       return decide();
-    auto ctx = run_->context_for(a.t);
-    value steps = value::object();
-    for (const auto& [k, val] : ctx.steps) steps[k] = val;
-    std::string context = value{{"inputs", ctx.inputs}, {"steps", steps}, {"loop", ctx.loop_value}}.dump();
+    std::string context = verify_context_json(a.t);
     for (size_t i = 0; i < sc->scores.size(); ++i) {
       if (sc->scores[i] == 0)
         continue;
@@ -428,9 +441,7 @@ private:
     j.prompt = a.t.prompt;
     j.system = a.t.system;
     if (s.kind == dsl::ast::step_kind::plan) {
-      runtime::plan_limits limits;
-      limits.max_steps = std::min<size_t>(size_t(s.max_steps), opts_.plan_max_steps);
-      j.prompt = runtime::plan_prompt(a.t.prompt, limits);
+      j.prompt = runtime::plan_prompt(a.t.prompt, plan_limits_for(s));
     }
     j.json_output = s.format == dsl::ir::output_format::json || s.kind == dsl::ast::step_kind::plan;
     j.max_tokens = int32_t(s.max_tokens);
@@ -626,9 +637,7 @@ private:
   void verify(attempt_state& a, const step_record_data& rec) {
     auto output = value::parse(rec.output_json, nullptr, false);
     auto copy = rec;
-    const auto& v = a.t.step->verify;
-    bool clauses = v.json || v.schema || !v.regexes.empty() || !v.asserts.empty() || v.length;
-    if (!clauses) {
+    if (!has_checks(a.t.step->verify)) {
       for (const auto& m : a.models)
         if (!m.empty())
           send(opts_.router, model_outcome{m, a.t.step->domain, true, false, true,
@@ -638,11 +647,7 @@ private:
       admit_to_cache(a, output);
       return succeed(a, copy, std::move(output), false);
     }
-    auto ctx = run_->context_for(a.t);
-    value steps = value::object();
-    for (const auto& [k, val] : ctx.steps) steps[k] = val;
-    verify_job job{a.t.wf->name, a.t.step->name, rec.output_json,
-                   value{{"inputs", ctx.inputs}, {"steps", steps}, {"loop", ctx.loop_value}}.dump()};
+    verify_job job{a.t.wf->name, a.t.step->name, rec.output_json, verify_context_json(a.t)};
     auto key = a.t.key;
     auto attempt = a.attempts;
     request(opts_.verifier, caf::infinite, verify_atom_v, job)

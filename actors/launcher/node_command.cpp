@@ -1,5 +1,6 @@
 #include "actors/launcher/node_command.hpp"
 
+#include "actors/deploy.hpp"
 #include "actors/executor_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/model_host.hpp"
@@ -53,25 +54,8 @@ int cmd_node(const node_options& o) {
   node_config sys_cfg(c.node.threads);
   caf::actor_system sys{sys_cfg};
 
-  gpu::engine_options eng;
-  eng.threads = std::max(1, c.engine.threads);
-  eng.kv_bytes = c.engine.kv_memory_mb << 20;
-  eng.max_batch_tokens = 512;
-  gpu::worker_options wo;
-  wo.queue_capacity = c.limits.queue_capacity;
-  auto device = c.engine.device == runtime::engine_device::cpu    ? gpu::device_kind::cpu
-                : c.engine.device == runtime::engine_device::cuda ? gpu::device_kind::cuda
-                                                                  : gpu::device_kind::automatic;
-  actors::executor_options eo;
-  eo.node = name;
-  eo.runs_root = c.paths.runs;
-  eo.tools.shell.enabled = c.shell.enabled;
-  eo.tools.shell.allow = c.shell.allow;
-  eo.tools.shell.timeout_ms = c.shell.timeout_ms;
-  eo.tools.shell.max_output = c.shell.max_output_bytes;
-  eo.tools.http_max_bytes = c.limits.http_max_bytes;
-  eo.tools.http_timeout_ms = c.limits.http_timeout_ms;
-  eo.models = std::make_shared<actors::model_host>(sys, name, eng, wo, device);
+  auto eo = actors::executor_options_from(c, name, c.paths.runs,
+                                          actors::model_host_from(sys, c, name));
   std::vector<caf::actor> executors;
   size_t n = std::max<size_t>(2, std::min<size_t>(8, std::thread::hardware_concurrency()));
   for (size_t i = 0; i < n; ++i)

@@ -78,23 +78,8 @@ bool log_has(const process& p, const std::string& text) {
   return e2e::slurp(p.log.string()).find(text) != std::string::npos;
 }
 
-std::vector<json> journal_of(const fs::path& run_cwd) {
-  std::vector<json> events;
-  auto runs = run_cwd / ".troupe" / "runs";
-  if (!fs::exists(runs))
-    return events;
-  for (const auto& r : fs::directory_iterator(runs)) {
-    std::istringstream in(e2e::slurp((r.path() / "journal.jsonl").string()));
-    std::string line;
-    while (std::getline(in, line))
-      if (!line.empty()) {
-        auto j = json::parse(line, nullptr, false);
-        if (!j.is_discarded())
-          events.push_back(j);
-      }
-  }
-  return events;
-}
+// The launcher writes while the test reads: skip a torn last line.
+std::vector<json> journal_of(const fs::path& run_cwd) { return e2e::journals_under(run_cwd, true); }
 
 // Ports unlikely to clash between concurrent test runs.
 int base_port() { return 20000 + int(getpid() % 20000); }

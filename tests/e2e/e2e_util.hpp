@@ -2,6 +2,8 @@
 
 // Helpers for tests that run the real `troupe` binary as a user would.
 
+#include <nlohmann/json.hpp>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace e2e {
 
@@ -71,6 +74,36 @@ inline std::string sample(const std::string& name) {
 inline std::string models_dir_with(const std::string& model) {
   auto dir = std::string(TROUPE_SOURCE_DIR) + "/models";
   return fs::exists(dir + "/" + model) ? dir : "";
+}
+
+/// The events of the journal in `run_dir`, one per line. With
+/// `tolerate_torn`, lines that do not parse (a run still writing) are skipped.
+inline std::vector<nlohmann::json> journal_events(const fs::path& run_dir,
+                                                  bool tolerate_torn = false) {
+  std::vector<nlohmann::json> events;
+  std::istringstream in(slurp((run_dir / "journal.jsonl").string()));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty())
+      continue;
+    auto j = nlohmann::json::parse(line, nullptr, !tolerate_torn);
+    if (!j.is_discarded())
+      events.push_back(std::move(j));
+  }
+  return events;
+}
+
+/// The events of every run under `cwd`/.troupe/runs (none when it is absent).
+inline std::vector<nlohmann::json> journals_under(const fs::path& cwd,
+                                                  bool tolerate_torn = false) {
+  std::vector<nlohmann::json> events;
+  auto runs = cwd / ".troupe" / "runs";
+  if (!fs::exists(runs))
+    return events;
+  for (const auto& r : fs::directory_iterator(runs))
+    for (auto& e : journal_events(r.path(), tolerate_torn))
+      events.push_back(std::move(e));
+  return events;
 }
 
 } // namespace e2e

@@ -79,17 +79,7 @@ private:
   std::atomic<int> mixed_{0};
 };
 
-std::vector<json> journal_of(const fs::path& cwd) {
-  std::vector<json> events;
-  for (const auto& r : fs::directory_iterator(cwd / ".troupe" / "runs")) {
-    std::istringstream in(e2e::slurp((r.path() / "journal.jsonl").string()));
-    std::string line;
-    while (std::getline(in, line))
-      if (!line.empty())
-        events.push_back(json::parse(line));
-  }
-  return events;
-}
+std::vector<json> journal_of(const fs::path& cwd) { return e2e::journals_under(cwd); }
 
 TEST(plan, a_checked_plan_runs_and_a_bad_one_escalates) {
   endpoint ep;

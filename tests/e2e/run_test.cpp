@@ -38,15 +38,7 @@ fs::path only_run(const fs::path& dir) {
   return runs.empty() ? fs::path() : runs.front();
 }
 
-std::vector<json> journal(const fs::path& run_dir) {
-  std::vector<json> events;
-  std::istringstream in(e2e::slurp((run_dir / "journal.jsonl").string()));
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty())
-      events.push_back(json::parse(line));
-  return events;
-}
+std::vector<json> journal(const fs::path& run_dir) { return e2e::journal_events(run_dir); }
 
 std::vector<json> events_of(const std::vector<json>& all, const std::string& kind,
                             const std::string& key = "") {
