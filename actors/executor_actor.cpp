@@ -20,8 +20,8 @@ bool blocking_tool(const std::string& name) {
   return blocking.count(name) > 0;
 }
 
-step_record_data record_for(const step_job& job, const std::string& node) {
-  step_record_data r;
+runtime::step_record record_for(const step_job& job, const std::string& node) {
+  runtime::step_record r;
   r.key = job.key;
   r.attempt = job.attempt;
   r.model = job.model;
@@ -30,7 +30,7 @@ step_record_data record_for(const step_job& job, const std::string& node) {
   return r;
 }
 
-step_outcome finish(step_record_data r) {
+step_outcome finish(runtime::step_record r) {
   r.finished_us = runtime::journal_now_us();
   return step_outcome{step_record_write(r)};
 }
@@ -148,7 +148,7 @@ private:
     request(worker, caf::infinite, execute_atom_v)
       .then([promise](step_outcome& o) mutable { promise.deliver(std::move(o)); },
             [promise](caf::error& e) mutable {
-              step_record_data r;
+              runtime::step_record r;
               r.key = "?";
               r.error = "executor worker failed: " + caf::to_string(e);
               promise.deliver(finish(std::move(r)));

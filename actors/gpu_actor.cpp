@@ -28,7 +28,7 @@ double ms_between(clock_type::time_point a, clock_type::time_point b) {
 struct pending {
   std::mutex mu;
   std::string text;
-  token_list tokens;
+  runtime::token_list tokens;
   clock_type::time_point submitted = clock_type::now();
   clock_type::time_point first_token;
   bool started = false;

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/router.hpp"
+
 #include "caf/actor.hpp"
 #include "caf/actor_system_config.hpp"
 #include "caf/meta/type_name.hpp"
@@ -166,30 +168,6 @@ typename Inspector::result_type inspect(Inspector& f, load_report& x) {
            x.kv_occupancy, x.ms_per_token, x.refused);
 }
 
-/// Which model(s) should serve a step.
-struct route_query {
-  std::string step;                   ///< Task key, for the record.
-  std::string domain;                 ///< "" = any.
-  std::string pinned;                 ///< The step's `model`, or "".
-  std::vector<std::string> fallbacks; ///< The step's `fallback` models, in order.
-  std::vector<std::string> exclude;   ///< Models already tried for this step.
-  std::uint32_t n = 1;                ///< Distinct models wanted (agreement).
-  std::int32_t max_tokens = 256;      ///< For the expected service time.
-  /// The workflow's own router weights, when it has a router block.
-  bool has_policy = false;
-  double w_accuracy = 0.75;
-  double w_cost = 0.15;
-  double w_latency = 0.10;
-  bool load_aware = true;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, route_query& x) {
-  return f(caf::meta::type_name("route_query"), x.step, x.domain, x.pinned, x.fallbacks,
-           x.exclude, x.n, x.max_tokens, x.has_policy, x.w_accuracy, x.w_cost, x.w_latency,
-           x.load_aware);
-}
-
 /// The router's decision: chosen models in utility order, every candidate's
 /// scores as JSON (for the journal) and one line for --explain.
 struct route_reply {
@@ -204,23 +182,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, route_reply& x) {
   return f(caf::meta::type_name("route_reply"), x.ok, x.chosen, x.decision_json, x.explain,
            x.error);
-}
-
-/// What became of a model call, so the router can learn: `verified` is
-/// meaningful only when `call_ok`; `elapsed_ms` is the call's duration.
-struct model_outcome {
-  std::string model;
-  std::string domain;
-  bool call_ok = true;
-  bool timed_out = false;
-  bool verified = true;
-  double elapsed_ms = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, model_outcome& x) {
-  return f(caf::meta::type_name("model_outcome"), x.model, x.domain, x.call_ok, x.timed_out,
-           x.verified, x.elapsed_ms);
 }
 
 /// A result to check against its step's verify clauses. The verifier
@@ -346,9 +307,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::generation_result))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::token_chunk))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::load_report))
-  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::route_query))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::route_request))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::route_reply))
-  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::model_outcome))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::call_report))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::verify_job))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::verify_reply))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::agree_reply))
@@ -369,7 +330,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(troupe_actors, troupe::actors, generate_atom, "generate")
   /// gpu actor: (load_atom) -> load_report.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, load_atom, "load")
-  /// router: (route_atom, route_query) -> route_reply.
+  /// router: (route_atom, runtime::route_request) -> route_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, route_atom, "route")
   /// verifier: (verify_atom, verify_job) -> verify_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, verify_atom, "verify")

@@ -7,14 +7,14 @@ namespace troupe::actors {
 namespace {
 
 flatbuffers::Offset<fb::token_array> build_tokens(flatbuffers::FlatBufferBuilder& b,
-                                                  const token_list& t) {
+                                                  const runtime::token_list& t) {
   auto ids = b.CreateVector(t.ids);
   auto lps = b.CreateVector(t.logprobs);
   return fb::Createtoken_array(b, ids, lps);
 }
 
-runtime::result<token_list, std::string> read_tokens(const fb::token_array* t) {
-  token_list out;
+runtime::result<runtime::token_list, std::string> read_tokens(const fb::token_array* t) {
+  runtime::token_list out;
   if (!t)
     return out;
   if (t->ids())
@@ -32,13 +32,13 @@ std::string str(const flatbuffers::String* s) { return s ? s->str() : std::strin
 
 } // namespace
 
-std::vector<std::uint8_t> token_list_write(const token_list& t) {
+std::vector<std::uint8_t> token_list_write(const runtime::token_list& t) {
   flatbuffers::FlatBufferBuilder b(64 + t.ids.size() * 8);
   b.Finish(build_tokens(b, t));
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
 
-runtime::result<token_list, std::string> token_list_read(const std::vector<std::uint8_t>& bytes) {
+runtime::result<runtime::token_list, std::string> token_list_read(const std::vector<std::uint8_t>& bytes) {
   flatbuffers::Verifier v(bytes.data(), bytes.size());
   if (bytes.empty() || !v.VerifyBuffer<fb::token_array>(nullptr))
     return "token array: not a valid FlatBuffer (" + std::to_string(bytes.size()) + " bytes)";
@@ -48,7 +48,7 @@ runtime::result<token_list, std::string> token_list_read(const std::vector<std::
   return r;
 }
 
-std::vector<std::uint8_t> step_record_write(const step_record_data& r) {
+std::vector<std::uint8_t> step_record_write(const runtime::step_record& r) {
   flatbuffers::FlatBufferBuilder b(256 + r.output_json.size() + r.tokens.ids.size() * 8);
   auto key = b.CreateString(r.key);
   auto out = b.CreateString(r.output_json);
@@ -62,7 +62,7 @@ std::vector<std::uint8_t> step_record_write(const step_record_data& r) {
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
 
-runtime::result<step_record_data, std::string>
+runtime::result<runtime::step_record, std::string>
 step_record_read(const std::vector<std::uint8_t>& bytes) {
   flatbuffers::Verifier v(bytes.data(), bytes.size());
   if (bytes.empty() || !fb::Verifystep_recordBuffer(v))
@@ -70,7 +70,7 @@ step_record_read(const std::vector<std::uint8_t>& bytes) {
   const auto* r = fb::Getstep_record(bytes.data());
   if (!r->key() || r->key()->size() == 0)
     return std::string("step record: no key");
-  step_record_data d;
+  runtime::step_record d;
   d.key = str(r->key());
   d.attempt = r->attempt();
   d.ok = r->ok();

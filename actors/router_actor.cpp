@@ -8,28 +8,6 @@ namespace troupe::actors {
 
 namespace {
 
-runtime::route_request to_request(const route_query& q) {
-  runtime::route_request r;
-  r.step = q.step;
-  r.domain = q.domain;
-  if (!q.pinned.empty())
-    r.pinned = q.pinned;
-  r.exclude.insert(q.exclude.begin(), q.exclude.end());
-  r.fallback = q.fallbacks;
-  r.n = q.n;
-  r.max_tokens = q.max_tokens;
-  if (q.has_policy) {
-    dsl::ir::router_policy p;
-    p.accuracy = q.w_accuracy;
-    p.cost = q.w_cost;
-    p.latency = q.w_latency;
-    p.load_aware = q.load_aware;
-    p.declared = true;
-    r.policy = p;
-  }
-  return r;
-}
-
 class router_impl : public router_actor::base {
 public:
   router_impl(caf::actor_config& cfg, runtime::router r)
@@ -37,9 +15,9 @@ public:
 
   behavior_type make_behavior() override {
     return {
-      [this](route_atom, const route_query& q) {
+      [this](route_atom, const runtime::route_request& q) {
         route_reply reply;
-        auto d = router_.choose(to_request(q), runtime::router_clock::now());
+        auto d = router_.choose(q, runtime::router_clock::now());
         if (!d) {
           reply.error = d.error().message;
           return reply;
@@ -59,17 +37,8 @@ public:
         r.updated_at = runtime::router_clock::now();
         router_.report_load(l.model, r); // Unknown models are not ours to route.
       },
-      [this](const model_outcome& o) {
-        auto now = runtime::router_clock::now();
-        auto outcome = o.call_ok ? runtime::call_outcome::ok
-                                 : o.timed_out ? runtime::call_outcome::timeout
-                                               : runtime::call_outcome::error;
-        std::optional<std::chrono::milliseconds> elapsed;
-        if (o.call_ok && o.elapsed_ms >= 0)
-          elapsed = std::chrono::milliseconds(int64_t(o.elapsed_ms));
-        router_.record_call(o.model, outcome, now, elapsed);
-        if (o.call_ok)
-          router_.record_verification(o.model, o.domain, o.verified);
+      [this](const runtime::call_report& r) {
+        router_.learn(r, runtime::router_clock::now()); // Unknown models are not ours.
       },
       [this](stats_atom) { return router_.snapshot(runtime::router_clock::now()).dump(); },
     };

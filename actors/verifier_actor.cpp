@@ -1,6 +1,7 @@
 #include "actors/verifier_actor.hpp"
 
 #include "runtime/verifier.hpp"
+#include "runtime/workflow_run.hpp"
 
 #include "caf/typed_event_based_actor.hpp"
 
@@ -15,18 +16,14 @@ verify_reply verify_step(const dsl::compilation& program, const verify_job& job)
     return reply;
   }
   auto result = runtime::value::parse(job.result_json, nullptr, false);
-  auto context = runtime::value::parse(job.context_json, nullptr, false);
-  if (result.is_discarded() || context.is_discarded() || !context.is_object()) {
+  auto context = runtime::verify_context_read(
+    runtime::value::parse(job.context_json, nullptr, false), wf);
+  if (result.is_discarded() || !context) {
     reply.failures.push_back("verify job for '" + job.step + "' is not valid JSON");
     return reply;
   }
-  runtime::value inputs = context.value("inputs", runtime::value::object());
-  std::map<std::string, runtime::value> steps;
-  if (auto s = context.find("steps"); s != context.end() && s->is_object())
-    for (const auto& [k, v] : s->items())
-      steps[k] = v;
-  runtime::value loop = context.value("loop", runtime::value());
-  runtime::eval_scope scope{wf, &inputs, &steps, step->each ? &loop : nullptr, nullptr};
+  runtime::eval_scope scope{wf, &context->inputs, &context->steps,
+                            step->each ? &context->loop_value : nullptr, nullptr};
   auto report = runtime::verify_result(step->verify, result, scope);
   for (const auto& f : report.failures)
     reply.failures.push_back(f.check + ": " + f.message);

@@ -56,6 +56,14 @@ struct router_policy {
   std::map<std::string, source_range> ranges;
 };
 
+/// Serialization of the weights (CAF's inspect protocol; this header does
+/// not include CAF): a workflow's router block travels with its route
+/// requests. Source ranges stay behind.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, router_policy& x) {
+  return f(x.accuracy, x.cost, x.latency, x.load_aware, x.declared);
+}
+
 struct deliberation {
   bool enabled = true;
   std::optional<double> exit_threshold;

@@ -225,8 +225,15 @@ result<std::int64_t, journal_error> journal_writer::append(value event,
     return journal_error{path_, 0,
                          "cannot append to " + path_.string() + ": " + problem};
   const std::int64_t ts = event["ts"].get<std::int64_t>();
-  std::string line =
-    event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (auto err = append_line(
+        event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), durable))
+    return *err;
+  return ts;
+}
+
+std::optional<journal_error> journal_writer::append_line(std::string line, bool durable) {
+  if (fd_ < 0)
+    return not_open_error(path_);
   line.push_back('\n');
   ssize_t wrote;
   do
@@ -247,9 +254,8 @@ result<std::int64_t, journal_error> journal_writer::append(value event,
   }
   size_ += line.size();
   if (durable)
-    if (auto err = sync())
-      return *err;
-  return ts;
+    return sync();
+  return std::nullopt;
 }
 
 std::optional<journal_error> journal_writer::sync() {

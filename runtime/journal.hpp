@@ -71,6 +71,13 @@ public:
   result<std::int64_t, journal_error> append(value event,
                                              bool durable = false);
 
+  /// Appends one line that is already an event's JSON text (as
+  /// run_event_line() makes it: an object with integer "ts" and string
+  /// "event", valid UTF-8, no newline), in one write(2), then syncs when
+  /// `durable`. The text is not parsed again: the caller vouches for it.
+  /// Errors and the cut of a partial line as append().
+  std::optional<journal_error> append_line(std::string line, bool durable = false);
+
   /// fdatasync() the file: every event appended so far is on disk when
   /// this returns no error.
   std::optional<journal_error> sync();

@@ -4,7 +4,7 @@ namespace troupe::runtime {
 
 struct journal_service::state {
   struct item {
-    value event;
+    std::string line;
     bool durable;
     journal_callback done;
   };
@@ -37,10 +37,10 @@ journal_service::~journal_service() {
     thread_.join();
 }
 
-void journal_service::post(value event, bool durable, journal_callback done) {
+void journal_service::post(std::string line, bool durable, journal_callback done) {
   {
     std::lock_guard<std::mutex> lock(state_->mu);
-    state_->queue.push_back({std::move(event), durable, std::move(done)});
+    state_->queue.push_back({std::move(line), durable, std::move(done)});
   }
   state_->cv.notify_one();
 }
@@ -72,10 +72,8 @@ void journal_service::loop(const std::shared_ptr<state>& st) {
     for (auto& it : batch) {
       if (broken)
         break;
-      auto r = st->writer.append(std::move(it.event));
-      if (!r)
-        broken = r.error();
-      else
+      broken = st->writer.append_line(std::move(it.line));
+      if (!broken)
         ++written;
       durable = durable || it.durable;
     }

@@ -40,8 +40,10 @@ public:
   journal_service(const journal_service&) = delete;
   journal_service& operator=(const journal_service&) = delete;
 
-  /// Queues `event`; `done` may be empty. Thread-safe.
-  void post(value event, bool durable, journal_callback done = {});
+  /// Queues one event's JSON text (journal_writer::append_line()'s
+  /// precondition: run_event_line() makes it); `done` may be empty.
+  /// Thread-safe.
+  void post(std::string line, bool durable, journal_callback done = {});
 
   /// Blocks until everything posted so far is written and synced. For
   /// shutdown paths and tests, never on an actor's hot path.

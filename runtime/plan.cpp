@@ -3,6 +3,7 @@
 #include "dsl/tools.hpp"
 
 #include <cctype>
+#include <filesystem>
 #include <optional>
 #include <set>
 
@@ -174,6 +175,31 @@ result<std::string, plan_error> plan_to_wf(const value& plan, const std::string&
     return plan_error{"/output '" + out_name + "' names no step of the plan"};
   w.out += "  output result: json = " + out_name + "\n}\n";
   return w.out;
+}
+
+std::string plan_rejection::sentence() const {
+  return kind == unusable ? "the plan is not usable: " + message
+                          : "the plan does not check:\n" + message;
+}
+
+result<compiled_plan, plan_rejection> plan_compile(const value& plan,
+                                                   const std::string& workflow_name,
+                                                   const std::string& import_path,
+                                                   const plan_limits& limits,
+                                                   const std::string& file_name) {
+  auto text = plan_to_wf(plan, workflow_name, import_path, limits);
+  if (!text)
+    return plan_rejection{plan_rejection::unusable, text.error().message};
+  auto dir = std::filesystem::path(import_path).parent_path();
+  std::shared_ptr<const dsl::compilation> program =
+    dsl::compile_source((dir / file_name).string(), text.value());
+  if (!program->ok()) {
+    std::string report = program->report();
+    if (report.size() > 2000)
+      report = report.substr(0, 2000) + "...";
+    return plan_rejection{plan_rejection::does_not_check, std::move(report)};
+  }
+  return compiled_plan{std::move(text).value(), std::move(program)};
 }
 
 } // namespace troupe::runtime

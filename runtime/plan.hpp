@@ -3,6 +3,9 @@
 #include "runtime/result.hpp"
 #include "runtime/value.hpp"
 
+#include "dsl/compile.hpp"
+
+#include <memory>
 #include <string>
 
 /// `plan` steps: a model decomposes a goal into steps, as JSON; troupe turns
@@ -48,5 +51,29 @@ std::string plan_prompt(const std::string& goal, const plan_limits& limits);
 result<std::string, plan_error> plan_to_wf(const value& plan, const std::string& workflow_name,
                                            const std::string& import_path,
                                            const plan_limits& limits);
+
+/// A plan that checked: its .wf text and the compilation holding it.
+struct compiled_plan {
+  std::string text;
+  std::shared_ptr<const dsl::compilation> program; ///< ok().
+};
+
+/// Why a plan cannot run: it could not become a workflow (`message` is
+/// plan_to_wf()'s), or the workflow does not check (`message` is the
+/// checker's report, cut to about 2000 bytes).
+struct plan_rejection {
+  enum kind_t { unusable, does_not_check } kind = unusable;
+  std::string message;
+  /// "the plan is not usable: ..." or "the plan does not check:\n...".
+  std::string sentence() const;
+};
+
+/// plan_to_wf() and the front end's whole check of the result, as the file
+/// `file_name` beside `import_path` (the name diagnostics show).
+result<compiled_plan, plan_rejection> plan_compile(const value& plan,
+                                                   const std::string& workflow_name,
+                                                   const std::string& import_path,
+                                                   const plan_limits& limits,
+                                                   const std::string& file_name);
 
 } // namespace troupe::runtime

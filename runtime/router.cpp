@@ -195,6 +195,15 @@ route_request route_request_for(const dsl::ir::workflow& wf, const dsl::ir::step
   return r;
 }
 
+const char* to_string(call_outcome outcome) {
+  switch (outcome) {
+    case call_outcome::ok: return "ok";
+    case call_outcome::error: return "error";
+    case call_outcome::timeout: return "timeout";
+  }
+  return "?";
+}
+
 const char* to_string(route_tier tier) {
   switch (tier) {
     case route_tier::primary: return "primary";
@@ -455,6 +464,18 @@ std::optional<router_error> router::record_verification(const std::string& model
   const double w = options_.learn_weight;
   it->second = (1 - w) * it->second + w * (passed ? 1.0 : 0.0);
   ++(passed ? m->counts.verified : m->counts.rejected);
+  return std::nullopt;
+}
+
+std::optional<router_error> router::learn(const call_report& report,
+                                          router_clock::time_point now) {
+  std::optional<std::chrono::milliseconds> elapsed;
+  if (report.outcome == call_outcome::ok && report.elapsed_ms >= 0)
+    elapsed = std::chrono::milliseconds(int64_t(report.elapsed_ms));
+  if (auto e = record_call(report.model, report.outcome, now, elapsed))
+    return e;
+  if (report.outcome == call_outcome::ok)
+    return record_verification(report.model, report.domain, report.verified);
   return std::nullopt;
 }
 

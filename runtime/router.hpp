@@ -43,6 +43,26 @@ struct load_report {
 /// How a model call ended. Verification results go to record_verification.
 enum class call_outcome { ok, error, timeout };
 
+/// What the router learns from one model call (router::learn): how it
+/// ended, its duration, and for a call that answered whether the answer
+/// passed verification (an answer with nothing to check counts as passed).
+struct call_report {
+  std::string model;
+  std::string domain;
+  call_outcome outcome = call_outcome::ok;
+  bool verified = true; ///< Read only when outcome is ok.
+  double elapsed_ms = 0;
+};
+
+/// Serialization (CAF's inspect protocol): call reports travel as they are.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_report& x) {
+  return f(x.model, x.domain, x.outcome, x.verified, x.elapsed_ms);
+}
+
+/// "ok", "error" or "timeout".
+const char* to_string(call_outcome outcome);
+
 /// One routing question: which model(s) should serve this step now.
 struct route_request {
   std::string step;                  ///< Step name, for the record.
@@ -55,6 +75,26 @@ struct route_request {
   /// The workflow's own `router` block; the router's policy when absent.
   std::optional<dsl::ir::router_policy> policy;
 };
+
+/// Serialization (CAF's inspect protocol; no CAF is included here): the
+/// planner sends route requests to the router actor as they are.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, route_request& x) {
+  bool has_pinned = x.pinned.has_value();
+  std::string pinned = x.pinned.value_or("");
+  bool has_policy = x.policy.has_value();
+  dsl::ir::router_policy policy = x.policy.value_or(dsl::ir::router_policy{});
+  if constexpr (!Inspector::writes_state) {
+    return f(x.step, x.domain, has_pinned, pinned, x.exclude, x.fallback, x.n, x.max_tokens,
+             has_policy, policy);
+  } else {
+    auto r = f(x.step, x.domain, has_pinned, pinned, x.exclude, x.fallback, x.n, x.max_tokens,
+               has_policy, policy);
+    x.pinned = has_pinned ? std::optional<std::string>(pinned) : std::nullopt;
+    x.policy = has_policy ? std::optional<dsl::ir::router_policy>(policy) : std::nullopt;
+    return r;
+  }
+}
 
 /// The request for `llm` or `plan` step `s` of workflow `wf`: its domain,
 /// pinned model, fallback, max_tokens, the workflow's router policy, and
@@ -179,6 +219,10 @@ public:
   /// declared accuracy. Returns an error for an unknown model.
   std::optional<router_error> record_verification(const std::string& model,
                                                   const std::string& domain, bool passed);
+
+  /// record_call() and, for an answered call, record_verification() for
+  /// one report. Errors as theirs (an unknown model: not ours to route).
+  std::optional<router_error> learn(const call_report& report, router_clock::time_point now);
 
   /// Learned accuracy of (model, domain) (the declared one before any
   /// verification); nullopt for an unknown model.

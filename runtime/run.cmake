@@ -14,3 +14,8 @@ target_sources(troupe_runtime PRIVATE
 target_sources(troupe_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/plan.cpp
   ${CMAKE_CURRENT_LIST_DIR}/plan.hpp)
+target_sources(troupe_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/run_events.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/run_events.hpp
+  ${CMAKE_CURRENT_LIST_DIR}/step_attempts.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/step_attempts.hpp)

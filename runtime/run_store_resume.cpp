@@ -2,34 +2,45 @@
 
 #include "runtime/run_store.hpp"
 
+#include "runtime/run_events.hpp"
+
+#include <set>
+
 namespace troupe::runtime {
 
 namespace {
 
-// Builds the error for event `i` (line i + 1 of the journal).
+// The error for event `i` (line i + 1 of the journal): `what` follows the
+// event's name.
 journal_error event_error(const std::filesystem::path& journal, std::size_t i,
                           const value& event, const std::string& what) {
   const std::string where = journal.empty()
                               ? "journal event " + std::to_string(i + 1)
                               : journal.string() + ":" + std::to_string(i + 1);
+  auto name = event.is_object() ? event.find("event") : event.end();
   return {journal, i + 1,
-          where + ": " + event["event"].get<std::string>() + " event " + what};
+          where + ": "
+            + (name != event.end() && name->is_string() ? name->get<std::string>() + " event "
+                                                        : std::string("event "))
+            + what};
 }
 
-// Sets `key` to the task key of a step_finished or step_skipped event;
-// returns what is wrong with the event instead, or "".
-std::string key_of(const value& event, std::string& key) {
-  const auto step = event.find("step");
-  if (step == event.end() || !step->is_string() || step->empty())
+// What is wrong with the key fields of a step event, or "".
+std::string key_problem(const std::string& step, std::int64_t index) {
+  if (step.empty())
     return "has no non-empty string \"step\"";
-  std::int64_t index = -1;
-  if (const auto it = event.find("index"); it != event.end()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < -1)
-      return "has an \"index\" that is not an integer >= -1";
-    index = it->get<std::int64_t>();
-  }
-  key = task_key(step->get<std::string>(), index);
+  if (index < -1)
+    return "has an \"index\" that is not an integer >= -1";
   return {};
+}
+
+// The events a resume reads; any other is ignored, so a journal may hold
+// events this version does not know.
+bool read_by_resume(const value& e) {
+  static const std::set<std::string> names = {"step_finished", "step_skipped", "run_started",
+                                              "run_finished"};
+  auto it = e.find("event");
+  return it != e.end() && it->is_string() && names.count(it->get<std::string>()) > 0;
 }
 
 } // namespace
@@ -53,27 +64,28 @@ resume_state(const std::vector<value>& events,
                                             : journal.string())
                              + ": event " + std::to_string(i + 1)
                              + " has no string \"event\""};
-    const std::string& kind = e["event"].get_ref<const std::string&>();
-    if (kind == "step_finished" || kind == "step_skipped") {
-      std::string key;
-      if (auto problem = key_of(e, key); !problem.empty())
+    if (!read_by_resume(e))
+      continue;
+    auto read = run_event_read(e);
+    if (!read)
+      return event_error(journal, i, e, read.error());
+    const auto& ev = read.value();
+    if (const auto* f = std::get_if<ev_step_finished>(&ev)) {
+      if (auto problem = key_problem(f->step, f->index); !problem.empty())
         return event_error(journal, i, e, problem);
-      if (kind == "step_skipped") {
-        progress.skipped.insert(key);
+      if (f->verified == false)
         continue;
-      }
-      const auto verified = e.find("verified");
-      if (verified != e.end() && *verified == false)
-        continue;
-      const auto output = e.find("output");
-      progress.done[key] = output == e.end() ? value{} : *output;
-    } else if (kind == "run_started") {
+      progress.done[task_key(f->step, f->index)] = f->output;
+    } else if (const auto* n = std::get_if<ev_step_note>(&ev)) {
+      if (auto problem = key_problem(n->step, n->index); !problem.empty())
+        return event_error(journal, i, e, problem);
+      progress.skipped.insert(task_key(n->step, n->index));
+    } else if (std::holds_alternative<ev_run_started>(ev)) {
       progress.finished_status.reset();
-    } else if (kind == "run_finished") {
-      const auto status = e.find("status");
-      if (status == e.end() || !status->is_string())
+    } else if (const auto* r = std::get_if<ev_run_finished>(&ev)) {
+      if (r->status.empty())
         return event_error(journal, i, e, "has no string \"status\"");
-      progress.finished_status = status->get<std::string>();
+      progress.finished_status = r->status;
     }
   }
   for (const auto& [key, output] : progress.done)

@@ -383,6 +383,26 @@ void workflow_run::fail(const std::string& key, std::string why) {
   drain();
 }
 
+value verify_context_json(const verify_context& c) {
+  value steps = value::object();
+  for (const auto& [k, v] : c.steps) steps[k] = v;
+  return value{{"inputs", c.inputs}, {"steps", std::move(steps)}, {"loop", c.loop_value}};
+}
+
+std::optional<verify_context> verify_context_read(const value& json,
+                                                  const dsl::ir::workflow* wf) {
+  if (!json.is_object())
+    return std::nullopt;
+  verify_context c;
+  c.wf = wf;
+  c.inputs = json.value("inputs", value::object());
+  if (auto s = json.find("steps"); s != json.end() && s->is_object())
+    for (const auto& [k, v] : s->items())
+      c.steps[k] = v;
+  c.loop_value = json.value("loop", value());
+  return c;
+}
+
 verify_context workflow_run::context_for(const task& t) const {
   verify_context c;
   c.wf = t.wf;

@@ -47,6 +47,15 @@ struct verify_context {
   value loop_value;
 };
 
+/// The context as it travels to a verifier (wf stays behind):
+/// {"inputs": {...}, "steps": {...}, "loop": ...}.
+value verify_context_json(const verify_context& c);
+
+/// Reads verify_context_json() back, with `wf` set to the given workflow.
+/// nullopt when `json` is not an object; a missing part is empty.
+std::optional<verify_context> verify_context_read(const value& json,
+                                                  const dsl::ir::workflow* wf);
+
 /// Why a run cannot start or cannot produce its outputs.
 struct run_error {
   std::string message;

@@ -49,7 +49,7 @@ dsl::ir::model make_model(std::string name, std::string file, std::string domain
 // serves that domain); the decision, or nothing after printing why not.
 std::optional<actors::route_reply> route(caf::actor_system& sys,
                                          const actors::router_actor& router) {
-  actors::route_query q;
+  troupe::runtime::route_request q;
   q.step = "story";
   q.domain = "stories";
   q.max_tokens = 32;

@@ -63,7 +63,7 @@ TEST_F(messages_test, every_message_type_round_trips) {
   EXPECT_EQ("parts[2]", round_trip(execute_atom_v, job).key);
   EXPECT_EQ(job.stop, round_trip(execute_atom_v, job).stop);
 
-  step_record_data rec;
+  runtime::step_record rec;
   rec.key = "a";
   rec.ok = true;
   rec.output_json = "\"x\"";
@@ -90,14 +90,38 @@ TEST_F(messages_test, every_message_type_round_trips) {
   load_report lr{"node-a", "smollm", 3, 2, 0.25, 4.5, 1};
   EXPECT_EQ(0.25, round_trip(load_atom_v, lr).kv_occupancy);
 
-  route_query q{"answer", "stories", "", {"big"}, {"small"}, 2, 64, true, 0.5, 0.3, 0.2, false};
-  EXPECT_EQ(q.exclude, round_trip(route_atom_v, q).exclude);
+  runtime::route_request q;
+  q.step = "answer";
+  q.domain = "stories";
+  q.exclude = {"big"};
+  q.fallback = {"small"};
+  q.n = 2;
+  q.max_tokens = 64;
+  dsl::ir::router_policy weights;
+  weights.accuracy = 0.5;
+  weights.cost = 0.3;
+  weights.latency = 0.2;
+  weights.load_aware = false;
+  q.policy = weights;
+  auto q_back = round_trip(route_atom_v, q);
+  EXPECT_EQ(q.exclude, q_back.exclude);
+  EXPECT_EQ(q.fallback, q_back.fallback);
+  EXPECT_FALSE(q_back.pinned);
+  ASSERT_TRUE(q_back.policy);
+  EXPECT_EQ(0.3, q_back.policy->cost);
+  EXPECT_FALSE(q_back.policy->load_aware);
+  q.pinned = "big";
+  q.policy.reset();
+  q_back = round_trip(route_atom_v, q);
+  EXPECT_EQ(std::optional<std::string>("big"), q_back.pinned);
+  EXPECT_FALSE(q_back.policy);
 
   route_reply rr{true, {"a", "b"}, "{\"chosen\":[\"a\"]}", "answer -> a", ""};
   EXPECT_EQ(rr.chosen, round_trip(route_atom_v, rr).chosen);
 
-  model_outcome mo{"a", "stories", true, false, false, 12.5};
+  runtime::call_report mo{"a", "stories", runtime::call_outcome::timeout, false, 12.5};
   EXPECT_FALSE(round_trip(route_atom_v, mo).verified);
+  EXPECT_EQ(runtime::call_outcome::timeout, round_trip(route_atom_v, mo).outcome);
 
   verify_job vj{"hello", "answer", "\"Paris\"", "{\"inputs\":{}}"};
   EXPECT_EQ("\"Paris\"", round_trip(verify_atom_v, vj).result_json);
@@ -124,7 +148,7 @@ TEST_F(messages_test, every_message_type_round_trips) {
 }
 
 TEST(records, step_record_round_trips_exactly) {
-  step_record_data r;
+  runtime::step_record r;
   r.key = "summary";
   r.attempt = 2;
   r.ok = true;
@@ -148,7 +172,7 @@ TEST(records, step_record_round_trips_exactly) {
 }
 
 TEST(records, corrupt_and_truncated_buffers_are_errors) {
-  step_record_data r;
+  runtime::step_record r;
   r.key = "k";
   r.output_json = std::string(300, 'x');
   auto bytes = step_record_write(r);
@@ -181,7 +205,7 @@ TEST(records, corrupt_and_truncated_buffers_are_errors) {
   ASSERT_FALSE(e);
   EXPECT_NE(std::string::npos, e.error().find("not a valid FlatBuffer")) << e.error();
   // A record without a key is refused.
-  EXPECT_FALSE(step_record_read(step_record_write(step_record_data{})));
+  EXPECT_FALSE(step_record_read(step_record_write(runtime::step_record{})));
 }
 
 TEST(records, token_lists_are_checked) {

@@ -34,7 +34,7 @@ dsl::ir::model model(std::string name, double accuracy, double cost) {
 
 class router_actor_test : public testing::Test {
 protected:
-  route_reply ask(const router_actor& r, route_query q) {
+  route_reply ask(const router_actor& r, runtime::route_request q) {
     caf::scoped_actor self{sys_};
     route_reply out;
     self->request(r, caf::infinite, route_atom_v, q)
@@ -58,7 +58,7 @@ protected:
 TEST_F(router_actor_test, decides_escalates_and_cools_down) {
   auto r = router_actor_spawn(sys_, {model("big", 0.9, 1.0), model("small", 0.5, 0.0)}, {});
   ASSERT_TRUE(r) << r.error();
-  route_query q;
+  runtime::route_request q;
   q.step = "answer";
   q.domain = "qa";
   auto first = ask(r.value(), q);
@@ -81,7 +81,7 @@ TEST_F(router_actor_test, decides_escalates_and_cools_down) {
   // Three failed calls cool `big` down: the plain query now gets `small`.
   caf::scoped_actor self{sys_};
   for (int i = 0; i < 3; ++i)
-    self->send(r.value(), model_outcome{"big", "qa", false, false, false, 5});
+    self->send(r.value(), runtime::call_report{"big", "qa", runtime::call_outcome::error, false, 5});
   q.exclude.clear();
   auto cooled = ask(r.value(), q);
   ASSERT_TRUE(cooled.ok);

@@ -21,6 +21,12 @@ std::filesystem::path fresh_dir(const std::string& name) {
   return d;
 }
 
+// An event's journal line, as run_event_line() makes them.
+std::string line(value event) {
+  event["ts"] = journal_now_us();
+  return event.dump();
+}
+
 TEST(journal_service, callbacks_run_after_the_event_is_readable) {
   auto dir = fresh_dir("cb");
   auto w = journal_writer::open(dir / "journal.jsonl");
@@ -30,7 +36,7 @@ TEST(journal_service, callbacks_run_after_the_event_is_readable) {
   std::atomic<int> missing{0};
   const int n = 200;
   for (int i = 0; i < n; ++i)
-    svc.post({{"event", "step_finished"}, {"i", i}}, i % 2 == 0,
+    svc.post(line({{"event", "step_finished"}, {"i", i}}), i % 2 == 0,
              [&, i](const std::optional<journal_error>& e) {
                EXPECT_FALSE(e);
                // The line must already be in the file.
@@ -63,7 +69,7 @@ TEST(journal_service, posts_from_many_threads_share_syncs) {
   for (int t = 0; t < 4; ++t)
     ts.emplace_back([&, t] {
       for (int i = 0; i < 250; ++i)
-        svc.post({{"event", "x"}, {"t", t}, {"i", i}}, true,
+        svc.post(line({{"event", "x"}, {"t", t}, {"i", i}}), true,
                  [&](const std::optional<journal_error>&) { done++; });
     });
   for (auto& t : ts) t.join();
@@ -84,7 +90,7 @@ TEST(journal_service, a_write_error_reaches_every_callback) {
   {
     journal_service svc(std::move(w).value());
     for (int i = 0; i < 3; ++i)
-      svc.post({{"event", "x"}}, true, [&](const std::optional<journal_error>& e) {
+      svc.post(line({{"event", "x"}}), true, [&](const std::optional<journal_error>& e) {
         if (e) errors++;
       });
   }

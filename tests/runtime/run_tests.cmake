@@ -9,3 +9,7 @@ target_sources(runtime_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/cluster_auth_test.cpp)
 target_sources(runtime_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/plan_test.cpp)
+target_sources(runtime_tests PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/run_events_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/step_attempts_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/executor_pool_test.cpp)
