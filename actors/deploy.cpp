@@ -1,7 +1,6 @@
 #include "actors/deploy.hpp"
 
 #include "runtime/journal.hpp"
-#include "runtime/run_store.hpp"
 #include "runtime/workflow_run.hpp"
 
 #include "caf/send.hpp"
@@ -52,39 +51,34 @@ open_run_dir(const deploy_options& o, const std::string& workflow, const value& 
              std::map<std::string, value>& restored) {
   const auto& sm = o.program->sources;
   const auto& main = sm.file(o.program->checked->graph().main_file);
-  auto root = o.config.paths.runs;
-  runtime::run_store store(root.empty() ? std::filesystem::path(runtime::run_store::default_root)
-                                        : root);
-  if (!o.resume_id) {
+  if (!o.run.resumed) {
     runtime::run_request req;
     req.workflow_file = main.path;
     req.workflow_name = workflow;
     req.inputs = inputs;
     req.source_text = main.text;
     req.troupe_version = o.version;
-    auto h = store.create_run(req);
+    auto h = run_store_of(o.config).create_run(req);
     if (!h)
       return fail(h.error().message, false);
     return h.value();
   }
-  auto h = store.open_run(*o.resume_id);
-  if (!h)
-    return fail(h.error().message);
-  const auto& meta = h.value().meta;
+  const runtime::run_handle& h = *o.run.resumed;
+  const auto& meta = h.meta;
   if (meta.source_sha256 != runtime::sha256_hex(main.text))
     return fail("run " + meta.id + " was started from a different version of "
                 + meta.workflow_file.string()
                 + " (its SHA-256 differs): resuming would mix results of two workflows");
-  if (!std::filesystem::exists(h.value().journal))
-    return h.value();
-  auto events = runtime::read_journal(h.value().journal);
+  if (!std::filesystem::exists(h.journal))
+    return h;
+  auto events = runtime::read_journal(h.journal);
   if (!events)
     return fail(events.error().message);
-  auto progress = runtime::resume_state(events.value().events, h.value().journal);
+  auto progress = runtime::resume_state(events.value().events, h.journal);
   if (!progress)
     return fail(progress.error().message);
   restored = std::move(progress.value().done);
-  return h.value();
+  return h;
 }
 
 } // namespace
@@ -131,29 +125,35 @@ void shutdown(const deployment& d) {
       caf::anon_send_exit(g, reason);
 }
 
-runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options o) {
-  const auto& graph = *o.program->checked;
-  std::string workflow = o.workflow;
-  runtime::value given = o.inputs;
-  if (o.resume_id) {
-    runtime::run_store store(o.config.paths.runs.empty()
-                               ? std::filesystem::path(runtime::run_store::default_root)
-                               : o.config.paths.runs);
-    auto h = store.open_run(*o.resume_id);
-    if (!h)
-      return fail(h.error().message);
-    workflow = h.value().meta.workflow_name;
-    given = h.value().meta.inputs;
-  } else if (workflow.empty()) {
+runtime::run_store run_store_of(const runtime::config& c) {
+  return runtime::run_store(c.paths.runs.empty()
+                              ? std::filesystem::path(runtime::run_store::default_root)
+                              : c.paths.runs);
+}
+
+runtime::result<resolved_run, deploy_error>
+resolve_run(const dsl::compilation& program, const std::string& workflow,
+            std::optional<runtime::run_handle> resumed) {
+  const auto& graph = *program.checked;
+  std::string name = resumed ? resumed->meta.workflow_name : workflow;
+  if (name.empty()) {
     auto w = entry_workflow(graph);
     if (!w)
       return w.error();
-    workflow = w.value();
+    name = w.value();
   }
-  const auto* wf = graph.graph().find_workflow(workflow);
+  const auto* wf = graph.graph().find_workflow(name);
   if (!wf)
-    return fail("no workflow '" + workflow + "' in " + o.program->sources.file(0).display);
-  auto inputs = runtime::bind_inputs(*wf, given);
+    return fail("no workflow '" + name + "' in " + program.sources.file(0).display);
+  return resolved_run{wf, std::move(resumed)};
+}
+
+runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options o) {
+  const auto& graph = *o.program->checked;
+  const auto& wf = *o.run.workflow;
+  const std::string& workflow = wf.name;
+  const runtime::value& given = o.run.resumed ? o.run.resumed->meta.inputs : o.inputs;
+  auto inputs = runtime::bind_inputs(wf, given);
   if (!inputs)
     return deploy_error{inputs.error(), true};
 

@@ -9,6 +9,7 @@
 #include "runtime/config.hpp"
 #include "runtime/journal_service.hpp"
 #include "runtime/result.hpp"
+#include "runtime/run_store.hpp"
 #include "runtime/value.hpp"
 
 #include "caf/actor_system.hpp"
@@ -22,11 +23,20 @@
 ///   checked graph -> deploy() -> actors -> messages -> run record
 namespace troupe::actors {
 
+/// What one launch runs, resolved once (by resolve_run()) before deploy().
+/// Invariants: `workflow` points into the checked graph it was resolved
+/// against and lives as long as that compilation; with `resumed`, it is the
+/// workflow that resumed->meta.workflow_name names.
+struct resolved_run {
+  const dsl::ir::workflow* workflow = nullptr;
+  std::optional<runtime::run_handle> resumed; ///< The earlier run to finish, run.json read.
+};
+
 struct deploy_options {
   std::shared_ptr<const dsl::compilation> program; ///< Must hold a checked graph.
-  std::string workflow;        ///< "" = the entry workflow (entry_workflow()).
-  runtime::value inputs = runtime::value::object(); ///< Given by the user, not yet bound.
-  std::optional<std::string> resume_id; ///< Finish this earlier run instead.
+  resolved_run run;            ///< From resolve_run() against `program`.
+  runtime::value inputs = runtime::value::object(); ///< Given by the user, not yet bound;
+                                                    ///< a resumed run binds its own.
   runtime::config config;      ///< Node, limits, engine, tools, paths.
   std::vector<caf::actor> listeners;    ///< Receive every run_event.
   std::vector<executor_slot> remote_executors; ///< On other nodes (cluster).
@@ -74,7 +84,19 @@ void shutdown(const deployment& d);
 /// the main file, else the one named `main`; else an error listing them.
 runtime::result<std::string, deploy_error> entry_workflow(const dsl::checked_graph& g);
 
-/// Binds the inputs, creates (or, with resume_id, reopens and checks) the
+/// The run store that the configuration's paths.runs names
+/// (run_store::default_root when it is empty).
+runtime::run_store run_store_of(const runtime::config& c);
+
+/// The workflow a launch runs in `program` (which must hold a checked
+/// graph): the one `resumed` recorded when resuming, else the one named
+/// `workflow`, else entry_workflow()'s. A name that `program` does not
+/// define, and entry_workflow()'s errors, are user errors.
+runtime::result<resolved_run, deploy_error>
+resolve_run(const dsl::compilation& program, const std::string& workflow,
+            std::optional<runtime::run_handle> resumed);
+
+/// Binds the inputs, creates (or, with opts.run.resumed, checks) the
 /// run's directory and journal, and spawns router, verifier, executors and
 /// planner. Resuming refuses a run whose workflow file changed (SHA-256),
 /// and restores every step the journal records as finished and verified.

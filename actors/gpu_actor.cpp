@@ -79,20 +79,12 @@ private:
     auto promise = make_response_promise<generation_result>();
     const auto& m = worker_->model();
     gpu::generation_request req;
-    std::string text = job.prompt;
-    bool special = false;
-    if (job.chat && !m.tok.vocabulary().chat_template.empty()) {
-      std::vector<gpu::chat_message> msgs;
-      if (!job.system.empty())
-        msgs.push_back({"system", job.system});
-      msgs.push_back({"user", job.prompt});
-      text = gpu::chat_render(gpu::chat_format_detect(m.tok.vocabulary().chat_template), msgs,
-                              true);
-      special = true;
-    } else if (!job.system.empty()) {
-      text = job.system + "\n\n" + job.prompt;
-    }
-    req.prompt = m.tok.encode(text, true, special);
+    gpu::prompt_parts parts;
+    parts.system = job.system;
+    parts.user = job.prompt;
+    parts.layout = job.chat ? gpu::prompt_layout::chat_if_template : gpu::prompt_layout::raw;
+    auto prompt = gpu::prompt_render(m.tok.vocabulary().chat_template, parts);
+    req.prompt = m.tok.encode(prompt.text, true, prompt.parse_special);
     req.max_tokens = job.max_tokens;
     req.stop = job.stop;
     req.priority = job.priority == 0 ? 1 : 0;

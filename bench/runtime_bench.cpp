@@ -262,8 +262,15 @@ run_figures run_once(caf::actor_system& sys, const std::shared_ptr<const dsl::co
                      const std::string& shape, size_t n, bool listener) {
   run_figures f;
   caf::scoped_actor self{sys};
+  auto run = actors::resolve_run(*program, "", std::nullopt);
+  if (!run) {
+    for (const auto& line : run.error().lines)
+      std::fprintf(stderr, "runtime_bench: %s\n", line.c_str());
+    std::exit(1);
+  }
   actors::deploy_options d;
   d.program = program;
+  d.run = std::move(run).value();
   d.config = base;
   d.config.paths.runs = store.root;
   d.local_executors = where.local_executors;

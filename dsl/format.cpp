@@ -1,5 +1,7 @@
 #include "dsl/format.hpp"
 
+#include "dsl/lexicon.hpp"
+
 #include <algorithm>
 
 namespace troupe::dsl {
@@ -37,17 +39,7 @@ std::string decoded_string(const ast::template_string& t) {
       out += "{{" + print_expr(*p.value, true) + "}}";
       continue;
     }
-    for (char c : p.literal) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        case '{': out += "\\{"; break;
-        default: out += c;
-      }
-    }
+    out += escape_string(p.literal, string_braces::literal);
   }
   return out + "\"";
 }

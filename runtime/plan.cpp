@@ -1,8 +1,8 @@
 #include "runtime/plan.hpp"
 
+#include "dsl/lexicon.hpp"
 #include "dsl/tools.hpp"
 
-#include <cctype>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -11,33 +11,15 @@ namespace troupe::runtime {
 
 namespace {
 
+// A name the plan's steps and arguments may use: a .wf identifier of at most
+// 64 bytes, other than `result`, the name of the plan workflow's output.
 bool is_identifier(const std::string& s) {
-  if (s.empty() || s.size() > 64 || !(std::isalpha((unsigned char)s[0]) || s[0] == '_'))
-    return false;
-  for (char c : s)
-    if (!(std::isalnum((unsigned char)c) || c == '_'))
-      return false;
-  static const std::set<std::string> reserved = {
-    "model", "workflow", "llm", "tool", "plan", "call", "input", "output", "import",
-    "registry", "router", "for", "in", "and", "or", "not", "true", "false", "null", "of",
-    "result"};
-  return !reserved.count(s);
+  return s.size() <= 64 && dsl::is_identifier(s) && s != "result";
 }
 
 // A .wf string literal with the same text; {{...}} stays an interpolation.
 std::string wf_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
-    }
-  }
-  return out + "\"";
+  return dsl::quote_string(s, dsl::string_braces::interpolate);
 }
 
 struct writer {

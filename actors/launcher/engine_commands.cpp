@@ -56,28 +56,23 @@ int cmd_generate(const generate_options& o) {
   }
   const auto& m = *model.value();
   double load_s = seconds_since(t_load);
-  std::string text = o.prompt;
-  bool parse_special = false;
-  if (o.chat) {
-    auto fmt = gpu::chat_format_detect(m.tok.vocabulary().chat_template);
+  gpu::prompt_parts parts;
+  parts.user = o.prompt;
+  if (o.chat) { // --system and --template apply with --chat only.
+    parts.layout = gpu::prompt_layout::chat;
+    parts.system = o.system;
     if (!o.chat_format.empty()) {
-      auto f = gpu::chat_format_from_name(o.chat_format);
-      if (!f) {
+      parts.format = gpu::chat_format_from_name(o.chat_format);
+      if (!parts.format) {
         std::cerr << "troupe generate: unknown chat template '" << o.chat_format
                   << "' (chatml, llama2 or plain)\n";
         return 1;
       }
-      fmt = *f;
     }
-    std::vector<gpu::chat_message> msgs;
-    if (!o.system.empty())
-      msgs.push_back({"system", o.system});
-    msgs.push_back({"user", o.prompt});
-    text = gpu::chat_render(fmt, msgs, true);
-    parse_special = true;
   }
+  auto prompt = gpu::prompt_render(m.tok.vocabulary().chat_template, parts);
   gpu::generation_request req;
-  req.prompt = m.tok.encode(text, true, parse_special);
+  req.prompt = m.tok.encode(prompt.text, true, prompt.parse_special);
   req.max_tokens = o.max_tokens;
   req.stop = o.stop;
   req.sampling.temperature = o.temperature;

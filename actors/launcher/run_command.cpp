@@ -86,15 +86,16 @@ int cmd_run(const run_options& o, const std::string& version) {
   }
   auto config = std::move(cfg).value();
   std::string file = o.file;
+  std::optional<runtime::run_handle> resumed;
   if (!o.resume.empty()) {
-    runtime::run_store store(config.paths.runs);
-    auto h = store.open_run(o.resume);
+    auto h = actors::run_store_of(config).open_run(o.resume);
     if (!h) {
       std::cerr << "troupe run: " << h.error().message << "\n";
       return run_bad_input;
     }
+    resumed = std::move(h).value();
     if (file.empty())
-      file = h.value().meta.workflow_file.string();
+      file = resumed->meta.workflow_file.string();
   }
   if (file.empty()) {
     std::cerr << "troupe run: give a .wf file, or --resume RUN_ID\n";
@@ -106,18 +107,17 @@ int cmd_run(const run_options& o, const std::string& version) {
   if (!program->ok())
     return run_bad_input;
 
+  auto run = actors::resolve_run(*program, o.workflow, std::move(resumed));
+  if (!run) {
+    for (const auto& line : run.error().lines)
+      std::cerr << "troupe run: " << line << "\n";
+    return run_bad_input;
+  }
   actors::deploy_options d;
   d.program = program;
-  d.workflow = o.workflow;
-  const dsl::ir::workflow* wf = nullptr;
-  if (!o.workflow.empty())
-    wf = program->checked->graph().find_workflow(o.workflow);
-  else if (auto e = actors::entry_workflow(*program->checked))
-    wf = program->checked->graph().find_workflow(e.value());
-  if (!parse_inputs(o, wf, d.inputs))
+  if (!parse_inputs(o, run.value().workflow, d.inputs))
     return run_bad_input;
-  if (!o.resume.empty())
-    d.resume_id = o.resume;
+  d.run = std::move(run).value();
   d.config = config;
   d.version = version;
 

@@ -68,4 +68,21 @@ std::string chat_render(chat_format f, const std::vector<chat_message>& messages
   return out;
 }
 
+rendered_prompt prompt_render(std::string_view chat_template, const prompt_parts& parts) {
+  const bool chat = parts.layout == prompt_layout::chat
+                    || (parts.layout == prompt_layout::chat_if_template && !chat_template.empty());
+  if (!chat) {
+    std::string text{parts.user};
+    if (!parts.system.empty())
+      text = std::string(parts.system) + "\n\n" + text;
+    return {std::move(text), false};
+  }
+  const chat_format f = parts.format ? *parts.format : chat_format_detect(chat_template);
+  std::vector<chat_message> messages;
+  if (!parts.system.empty())
+    messages.push_back({"system", std::string(parts.system)});
+  messages.push_back({"user", std::string(parts.user)});
+  return {chat_render(f, messages, true), true};
+}
+
 } // namespace troupe::gpu

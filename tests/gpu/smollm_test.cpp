@@ -32,11 +32,21 @@ protected:
     ASSERT_TRUE(model_) << error_;
   }
 
+  // `question` in the model's chat template, as a workflow step sends it.
+  static std::vector<int32_t> chat_prompt(const std::string& question) {
+    const auto& chat_template = model_->tok.vocabulary().chat_template;
+    EXPECT_EQ(chat_format::chatml, chat_format_detect(chat_template));
+    prompt_parts parts;
+    parts.user = question;
+    parts.layout = prompt_layout::chat_if_template;
+    auto p = prompt_render(chat_template, parts);
+    EXPECT_TRUE(p.parse_special);
+    return model_->tok.encode(p.text, true, p.parse_special);
+  }
+
   std::string chat(const std::string& question, int max_tokens = 48) {
-    auto fmt = chat_format_detect(model_->tok.vocabulary().chat_template);
-    EXPECT_EQ(chat_format::chatml, fmt);
     generation_request r;
-    r.prompt = model_->tok.encode(chat_render(fmt, {{"user", question}}, true), true, true);
+    r.prompt = chat_prompt(question);
     r.max_tokens = max_tokens;
     engine e(model_, {});
     std::string out;
@@ -85,8 +95,7 @@ TEST_F(smollm, answers_simple_questions_in_english) {
 
 TEST_F(smollm, an_answer_ends_at_the_end_of_turn) {
   generation_request r;
-  auto fmt = chat_format_detect(model_->tok.vocabulary().chat_template);
-  r.prompt = model_->tok.encode(chat_render(fmt, {{"user", "What is 2 plus 2?"}}, true), true, true);
+  r.prompt = chat_prompt("What is 2 plus 2?");
   r.max_tokens = 64;
   engine e(model_, {});
   finish_reason why = finish_reason::none;
