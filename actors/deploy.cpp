@@ -220,4 +220,28 @@ runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_
   return d;
 }
 
+planner_options plan_run_options(const planner_options& parent,
+                                 std::shared_ptr<const dsl::compilation> program,
+                                 std::string workflow, std::string key_prefix) {
+  planner_options child;
+  child.program = std::move(program);
+  child.workflow = std::move(workflow);
+  child.inputs = runtime::value::object();
+  child.run_id = parent.run_id;
+  child.workflow_file = parent.workflow_file;
+  const std::string own = key_prefix.substr(parent.key_prefix.size());
+  for (const auto& [k, v] : parent.restored)
+    if (k.rfind(own, 0) == 0)
+      child.restored[k.substr(own.size())] = v;
+  child.journal = parent.journal;
+  child.router = parent.router;
+  child.executors = parent.executors;
+  child.listeners = parent.listeners;
+  child.max_concurrent_steps = parent.max_concurrent_steps;
+  child.key_prefix = std::move(key_prefix);
+  child.plan_depth = parent.plan_depth + 1;
+  child.plan_max_steps = parent.plan_max_steps;
+  return child;
+}
+
 } // namespace troupe::actors

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "runtime/router.hpp"
+#include "runtime/verifier.hpp"
 
 #include "caf/actor.hpp"
 #include "caf/actor_system_config.hpp"
@@ -201,17 +202,6 @@ typename Inspector::result_type inspect(Inspector& f, verify_job& x) {
            x.context_json);
 }
 
-/// The verdict: every failed check, one sentence each.
-struct verify_reply {
-  bool passed = false;
-  std::vector<std::string> failures;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, verify_reply& x) {
-  return f(caf::meta::type_name("verify_reply"), x.passed, x.failures);
-}
-
 /// Agreement among n answers (JSON texts): whether k agree, and which.
 struct agree_reply {
   bool reached = false;
@@ -311,7 +301,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::route_reply))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::call_report))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::verify_job))
-  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::verify_reply))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::verdict))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::agree_reply))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::run_event))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::run_summary))
@@ -332,7 +322,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(troupe_actors, troupe::actors, load_atom, "load")
   /// router: (route_atom, runtime::route_request) -> route_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, route_atom, "route")
-  /// verifier: (verify_atom, verify_job) -> verify_reply.
+  /// verifier: (verify_atom, verify_job) -> runtime::verdict.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, verify_atom, "verify")
   /// verifier: (agree_atom, std::vector<std::string> answers, uint32 k) -> agree_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, agree_atom, "agree")

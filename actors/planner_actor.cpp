@@ -203,10 +203,9 @@ private:
   void dispatch(job_entry entry) {
     auto e = pool_.pick();
     if (!e) {
-      runtime::step_record bad;
-      bad.key = entry.key;
-      bad.model = entry.job.model;
-      bad.error = "no live executor is left to run it";
+      auto bad = runtime::step_record::unanswered(entry.key, entry.job.model, "",
+                                                  "no live executor is left to run it");
+      bad.retryable = false;
       return answer(entry.key, entry.serial, std::move(bad));
     }
     const auto& node = opts_.executors[*e].node;
@@ -214,13 +213,8 @@ private:
     auto job = entry.job;
     auto id = pool_.add(*e, std::move(entry));
     auto failed = [this, e = *e](const job_entry& j, std::string why) {
-      runtime::step_record bad;
-      bad.key = j.key;
-      bad.model = j.job.model;
-      bad.node = opts_.executors[e].node;
-      bad.error = std::move(why);
-      bad.retryable = true;
-      answer(j.key, j.serial, std::move(bad));
+      answer(j.key, j.serial,
+             runtime::step_record::unanswered(j.key, j.job.model, opts_.executors[e].node, why));
     };
     request(opts_.executors[*e].actor, caf::infinite, execute_atom_v, std::move(job))
       .then(
@@ -282,8 +276,8 @@ private:
       verify_job job{t.wf->name, t.step->name, outputs[i], context};
       request(opts_.verifier, caf::infinite, verify_atom_v, std::move(job))
         .then(
-          [p, i, done](const verify_reply& r) {
-            p->verdicts[i] = {r.passed, r.failures, {}};
+          [p, i, done](const runtime::verdict& r) {
+            p->verdicts[i] = r;
             if (--p->left == 0)
               done();
           },
@@ -307,25 +301,8 @@ private:
   // Runs an accepted plan with a child planner under the plan's key prefix,
   // sharing this run's journal, router and executors.
   void run_plan(runtime::step_attempts& s, step_action a) {
-    planner_options child;
-    child.program = a.plan_program;
-    child.workflow = a.plan_workflow;
-    child.inputs = value::object();
-    child.run_id = opts_.run_id;
-    child.workflow_file = opts_.workflow_file;
-    const std::string own = a.plan_prefix.substr(opts_.key_prefix.size());
-    for (const auto& [k, v] : opts_.restored)
-      if (k.rfind(own, 0) == 0)
-        child.restored[k.substr(own.size())] = v;
-    child.journal = opts_.journal;
-    child.router = opts_.router;
+    auto child = plan_run_options(opts_, a.plan_program, a.plan_workflow, a.plan_prefix);
     child.verifier = verifier_actor_spawn(system(), a.plan_program);
-    child.executors = opts_.executors;
-    child.listeners = opts_.listeners;
-    child.max_concurrent_steps = opts_.max_concurrent_steps;
-    child.key_prefix = a.plan_prefix;
-    child.plan_depth = opts_.plan_depth + 1;
-    child.plan_max_steps = opts_.plan_max_steps;
     auto verifier = child.verifier;
     auto planner = planner_actor_spawn(system(), std::move(child));
     auto stop = [planner, verifier] {
@@ -383,34 +360,19 @@ private:
 
   void end_run() {
     ending_ = true;
-    summary_.emplace();
-    auto& s = *summary_;
-    s.run_id = opts_.run_id;
-    s.journal_path = opts_.journal->path().string();
+    auto outcome = runtime::run_outcome_of(run_.get(), failures_);
+    summary_ = run_summary{opts_.run_id, outcome.ok, outcome.ok ? outcome.outputs.dump() : "",
+                           outcome.failures, opts_.journal->path().string()};
     runtime::ev_run_finished ev;
     ev.run_id = opts_.run_id;
+    ev.status = outcome.ok ? "ok" : "failed";
     ev.nested = !opts_.key_prefix.empty();
-    if (run_) {
-      for (const auto& [key, why] : run_->failures())
-        failures_.push_back(key + ": " + why);
-      if (failures_.empty()) {
-        if (auto out = run_->outputs()) {
-          s.ok = true;
-          s.outputs_json = out.value().dump();
-          ev.outputs = out.value();
-        } else {
-          failures_.push_back(out.error().message);
-        }
-      }
-    }
-    s.failures = failures_;
-    ev.status = s.ok ? "ok" : "failed";
-    if (!s.ok)
-      ev.failures = failures_;
+    if (outcome.ok)
+      ev.outputs = std::move(outcome.outputs);
+    else
+      ev.failures = outcome.failures;
     if (opts_.cache) {
-      const auto& c = opts_.cache->counters();
-      ev.cache = value{{"hits", c.hits}, {"near_hits", c.near_hits}, {"misses", c.misses},
-                       {"admissions", c.admissions}};
+      ev.cache = runtime::cache_counters_json(opts_.cache->counters());
       if (!opts_.cache_file.empty())
         if (auto err = opts_.cache->save(opts_.cache_file, runtime::result_cache::clock::now()))
           ev.cache_error = err->message;

@@ -68,6 +68,15 @@ struct planner_options {
   size_t plan_max_steps = 64; ///< [limits] plan_max_steps.
 };
 
+/// The options of a child planner that runs an accepted plan (workflow
+/// `workflow` of `program`) under `key_prefix` ("outline@1a2b/", the whole
+/// prefix): the parent's run, journal, router, executors, listeners and
+/// limits, one level deeper, with the parent's restored results under that
+/// prefix. The caller sets `verifier` (one over `program`).
+planner_options plan_run_options(const planner_options& parent,
+                                 std::shared_ptr<const dsl::compilation> program,
+                                 std::string workflow, std::string key_prefix);
+
 /// Spawns a planner; the run starts with the first (run_atom) request.
 planner_actor planner_actor_spawn(caf::actor_system& sys, planner_options opts);
 

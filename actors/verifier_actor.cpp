@@ -7,8 +7,8 @@
 
 namespace troupe::actors {
 
-verify_reply verify_step(const dsl::compilation& program, const verify_job& job) {
-  verify_reply reply;
+runtime::verdict verify_step(const dsl::compilation& program, const verify_job& job) {
+  runtime::verdict reply;
   const auto* wf = program.checked->graph().find_workflow(job.workflow);
   const auto* step = wf ? wf->find_step(job.step) : nullptr;
   if (!step) {

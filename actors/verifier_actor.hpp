@@ -13,12 +13,12 @@ namespace troupe::actors {
 
 /// The verifier: checks a step's result against its `verify` clauses
 /// (json, schema, regex, assert, length) and finds agreement among answers.
-///   (verify_atom, verify_job) -> verify_reply
+///   (verify_atom, verify_job) -> runtime::verdict
 ///   (agree_atom, std::vector<std::string> answers_json, uint32_t k) -> agree_reply
 /// It holds the compilation whose steps it checks, so it runs on the node
 /// that compiled the workflow. Checks are fast and pure; it never blocks.
 using verifier_actor = caf::typed_actor<
-  caf::replies_to<verify_atom, verify_job>::with<verify_reply>,
+  caf::replies_to<verify_atom, verify_job>::with<runtime::verdict>,
   caf::replies_to<agree_atom, std::vector<std::string>, std::uint32_t>::with<agree_reply>>;
 
 /// `program` must hold a checked graph (program->ok()).
@@ -27,6 +27,6 @@ verifier_actor verifier_actor_spawn(caf::actor_system& sys,
 
 /// The plain function behind (verify_atom, job): unknown workflow or step,
 /// or malformed JSON in the job, are failures that say so.
-verify_reply verify_step(const dsl::compilation& program, const verify_job& job);
+runtime::verdict verify_step(const dsl::compilation& program, const verify_job& job);
 
 } // namespace troupe::actors

@@ -210,4 +210,9 @@ void result_cache::evict_beyond_capacity() {
   }
 }
 
+value cache_counters_json(const cache_counters& c) {
+  return value{{"hits", c.hits}, {"near_hits", c.near_hits}, {"misses", c.misses},
+               {"admissions", c.admissions}};
+}
+
 } // namespace troupe::runtime

@@ -61,6 +61,9 @@ struct cache_counters {
   std::uint64_t expirations = 0; ///< Entries dropped past their TTL.
 };
 
+/// The counters a run's journal shows: hits, near_hits, misses, admissions.
+value cache_counters_json(const cache_counters& c);
+
 /// A result served from the cache.
 struct cache_hit {
   value result;

@@ -6,6 +6,7 @@
 #include "runtime/router.hpp"
 #include "runtime/run_events.hpp"
 #include "runtime/step_record.hpp"
+#include "runtime/verifier.hpp"
 #include "runtime/value.hpp"
 #include "runtime/workflow_run.hpp"
 
@@ -101,13 +102,6 @@ struct step_action {
   ev_step_finished record;
   bool wait_for_disk = true;              ///< finished: complete only once durable.
   std::string error;
-};
-
-/// A verdict of the verifier on one answer.
-struct verdict {
-  bool passed = false;
-  std::vector<std::string> failures; ///< One sentence per failed check.
-  std::string error;                 ///< Set when the verifier itself failed.
 };
 
 /// The attempts at one task.

@@ -30,6 +30,19 @@ struct step_record {
   std::int64_t started_us = 0;
   std::int64_t finished_us = 0;
   token_list tokens;
+
+  /// A record of a call that never answered (its executor failed, its node
+  /// sent bytes that do not read): retryable, with the reason.
+  static step_record unanswered(std::string key, std::string model, std::string node,
+                                std::string error) {
+    step_record r;
+    r.key = std::move(key);
+    r.model = std::move(model);
+    r.node = std::move(node);
+    r.error = std::move(error);
+    r.retryable = true;
+    return r;
+  }
 };
 
 } // namespace troupe::runtime

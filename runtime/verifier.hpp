@@ -13,6 +13,20 @@
 /// answers of `agree: K of N`. Plain functions: thread-safe, no state.
 namespace troupe::runtime {
 
+/// The verifier's verdict on one answer, as it travels back to the planner
+/// and into runtime::step_attempts.
+struct verdict {
+  bool passed = false;
+  std::vector<std::string> failures; ///< One sentence per failed check.
+  std::string error;                 ///< Set when the verifier itself failed.
+};
+
+/// Serialization (CAF's inspect protocol; no CAF is included here).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, verdict& x) {
+  return f(x.passed, x.failures, x.error);
+}
+
 /// One check a result failed.
 struct verify_failure {
   std::string check;         ///< "json", "schema", "regex", "assert" or "length".

@@ -383,6 +383,24 @@ void workflow_run::fail(const std::string& key, std::string why) {
   drain();
 }
 
+run_outcome run_outcome_of(const workflow_run* run, std::vector<std::string> failures) {
+  run_outcome o;
+  if (run) {
+    for (const auto& [key, why] : run->failures())
+      failures.push_back(key + ": " + why);
+    if (failures.empty()) {
+      if (auto out = run->outputs()) {
+        o.ok = true;
+        o.outputs = out.value();
+      } else {
+        failures.push_back(out.error().message);
+      }
+    }
+  }
+  o.failures = std::move(failures);
+  return o;
+}
+
 value verify_context_json(const verify_context& c) {
   value steps = value::object();
   for (const auto& [k, v] : c.steps) steps[k] = v;

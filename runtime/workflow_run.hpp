@@ -61,6 +61,20 @@ struct run_error {
   std::string message;
 };
 
+class workflow_run;
+
+/// How a run ended: ok with its outputs, or every failure.
+struct run_outcome {
+  bool ok = false;
+  value outputs;                     ///< Set when ok.
+  std::vector<std::string> failures; ///< "key: why" per failed task, or why it could not start.
+};
+
+/// The outcome of a finished `run` (null: it never started) after the
+/// failures recorded outside it (`failures`, e.g. why it could not start).
+/// Ok only when there are no failures and the outputs evaluate.
+run_outcome run_outcome_of(const workflow_run* run, std::vector<std::string> failures);
+
 /// Something the scheduler decided on its own, for the journal: a step
 /// skipped by `when`, a task whose result was restored from an earlier run,
 /// a `for` step over an empty list.

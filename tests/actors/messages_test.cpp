@@ -126,8 +126,9 @@ TEST_F(messages_test, every_message_type_round_trips) {
   verify_job vj{"hello", "answer", "\"Paris\"", "{\"inputs\":{}}"};
   EXPECT_EQ("\"Paris\"", round_trip(verify_atom_v, vj).result_json);
 
-  verify_reply vr{false, {"regex \"^a\" did not match"}};
+  runtime::verdict vr{false, {"regex \"^a\" did not match"}, "no verifier"};
   EXPECT_EQ(vr.failures, round_trip(verify_atom_v, vr).failures);
+  EXPECT_EQ("no verifier", round_trip(verify_atom_v, vr).error);
 
   agree_reply ar{true, {0, 2}};
   EXPECT_EQ(ar.group, round_trip(agree_atom_v, ar).group);
