@@ -14,34 +14,35 @@ run_view::run_view(bool json, bool explain, std::string run_id)
 void run_view::on_event(const std::string& text) {
   if (json_)
     std::cout << text << "\n" << std::flush;
-  auto e = nlohmann::json::parse(text, nullptr, false);
-  if (e.is_discarded())
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  auto read = runtime::run_event_read(parsed);
+  if (!read)
     return;
-  const std::string ev = e.value("event", "");
-  const std::string key = e.value("key", "");
-  if (ev == "route") {
-    decisions_.push_back(e.value("explain", ""));
-    return;
-  }
-  if (ev == "step_started") {
-    std::string where = e.value("model", "");
-    std::string node = e.value("node", "");
-    set(key, "running", (where.empty() ? "" : where + " ") + "on " + node
-                          + (e.value("attempt", 1) > 1 ? " (attempt " + std::to_string(e.value("attempt", 1)) + ")" : ""));
-  } else if (ev == "attempt_failed") {
-    set(key, "retry", e.value("phase", "") + ": " + e.value("error", ""));
-  } else if (ev == "step_finished") {
-    char ms[32];
-    std::snprintf(ms, sizeof ms, "%.0f ms", e.value("elapsed_ms", 0.0));
-    std::string model = e.value("model", "");
-    set(key, "done", (model.empty() ? "" : model + ", ") + ms);
-  } else if (ev == "step_failed") {
-    set(key, "failed", e.value("error", ""));
-  } else if (ev == "step_skipped") {
-    set(key, "skipped", "condition false");
-  } else if (ev == "step_reused") {
-    set(key, "reused", "from the journal");
-  }
+  std::visit([this](const auto& e) { show(e); }, read.value());
+}
+
+void run_view::show(const runtime::ev_route& e) { decisions_.push_back(e.explain); }
+
+void run_view::show(const runtime::ev_step_started& e) {
+  set(e.key, "running", (e.model.empty() ? "" : e.model + " ") + "on " + e.node
+                          + (e.attempt > 1 ? " (attempt " + std::to_string(e.attempt) + ")" : ""));
+}
+
+void run_view::show(const runtime::ev_attempt_failed& e) { set(e.key, "retry", e.phase + ": " + e.error); }
+
+void run_view::show(const runtime::ev_step_finished& e) {
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.0f ms", e.elapsed_ms);
+  set(e.key, "done", (e.model ? *e.model + ", " : std::string()) + ms);
+}
+
+void run_view::show(const runtime::ev_step_failed& e) { set(e.key, "failed", e.error); }
+
+void run_view::show(const runtime::ev_step_note& e) {
+  if (e.kind == runtime::ev_step_note::skipped)
+    set(e.key, "skipped", "condition false");
+  else if (e.kind == runtime::ev_step_note::reused)
+    set(e.key, "reused", "from the journal");
 }
 
 void run_view::set(const std::string& key, std::string state, std::string detail) {

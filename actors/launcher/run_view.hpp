@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/messages.hpp"
+#include "runtime/run_events.hpp"
 
 #include <map>
 #include <string>
@@ -32,6 +33,16 @@ private:
     std::string state;
     std::string detail;
   };
+  // What each event changes on screen; events it does not show fall to the
+  // template.
+  void show(const runtime::ev_route& e);
+  void show(const runtime::ev_step_started& e);
+  void show(const runtime::ev_attempt_failed& e);
+  void show(const runtime::ev_step_finished& e);
+  void show(const runtime::ev_step_failed& e);
+  void show(const runtime::ev_step_note& e);
+  template <class Event>
+  void show(const Event&) {}
   void set(const std::string& key, std::string state, std::string detail);
   void redraw();
 
