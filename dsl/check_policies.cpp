@@ -124,10 +124,15 @@ void check_router(const ir::router_policy& r, diagnostics& diags) {
     }
   }
   double sum = r.accuracy + r.cost + r.latency;
-  if (each_ok && std::fabs(sum - 1.0) > 1e-6)
+  if (each_ok && std::fabs(sum - 1.0) > 1e-6) {
+    const ir::router_policy defaults; // The one home of the default weights.
+    char hint[128];
+    std::snprintf(hint, sizeof hint,
+                  "weights not given default to accuracy %.2f, cost %.2f, latency %.2f",
+                  defaults.accuracy, defaults.cost, defaults.latency);
     diags.add(diag_code::E050, range_of(r.ranges, "weights", r.range),
-               "router weights sum to " + fmt_num(sum) + ", not 1",
-               "weights not given default to accuracy 0.75, cost 0.15, latency 0.10");
+              "router weights sum to " + fmt_num(sum) + ", not 1", hint);
+  }
 }
 
 void check_step_policies(const ir::step& s, diagnostics& diags) {
