@@ -9,7 +9,7 @@
 
 namespace troupe::actors {
 
-runtime::result<std::string, deploy_error> entry_workflow(const dsl::checked_graph& g) {
+base::result<std::string, deploy_error> entry_workflow(const dsl::checked_graph& g) {
   std::vector<std::string> names;
   for (const auto& w : g.graph().workflows)
     if (w.range.file == g.graph().main_file)
@@ -46,7 +46,7 @@ gpu::device_kind device_of(runtime::engine_device d) {
 
 // The run's directory: a new one, or the resumed one after checking that
 // the workflow file is the same. Fills restored results.
-runtime::result<runtime::run_handle, deploy_error>
+base::result<runtime::run_handle, deploy_error>
 open_run_dir(const deploy_options& o, const std::string& workflow, const value& inputs,
              std::map<std::string, value>& restored) {
   const auto& sm = o.program->sources;
@@ -131,7 +131,7 @@ runtime::run_store run_store_of(const runtime::config& c) {
                               : c.paths.runs);
 }
 
-runtime::result<resolved_run, deploy_error>
+base::result<resolved_run, deploy_error>
 resolve_run(const dsl::compilation& program, const std::string& workflow,
             std::optional<runtime::run_handle> resumed) {
   const auto& graph = *program.checked;
@@ -148,7 +148,7 @@ resolve_run(const dsl::compilation& program, const std::string& workflow,
   return resolved_run{wf, std::move(resumed)};
 }
 
-runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options o) {
+base::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options o) {
   const auto& graph = *o.program->checked;
   const auto& wf = *o.run.workflow;
   const std::string& workflow = wf.name;

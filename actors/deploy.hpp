@@ -8,7 +8,7 @@
 #include "dsl/compile.hpp"
 #include "runtime/config.hpp"
 #include "runtime/journal_service.hpp"
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/run_store.hpp"
 #include "runtime/value.hpp"
 
@@ -82,7 +82,7 @@ void shutdown(const deployment& d);
 
 /// The workflow `troupe run` runs when none is named: the only workflow of
 /// the main file, else the one named `main`; else an error listing them.
-runtime::result<std::string, deploy_error> entry_workflow(const dsl::checked_graph& g);
+base::result<std::string, deploy_error> entry_workflow(const dsl::checked_graph& g);
 
 /// The run store that the configuration's paths.runs names
 /// (run_store::default_root when it is empty).
@@ -92,7 +92,7 @@ runtime::run_store run_store_of(const runtime::config& c);
 /// graph): the one `resumed` recorded when resuming, else the one named
 /// `workflow`, else entry_workflow()'s. A name that `program` does not
 /// define, and entry_workflow()'s errors, are user errors.
-runtime::result<resolved_run, deploy_error>
+base::result<resolved_run, deploy_error>
 resolve_run(const dsl::compilation& program, const std::string& workflow,
             std::optional<runtime::run_handle> resumed);
 
@@ -101,6 +101,6 @@ resolve_run(const dsl::compilation& program, const std::string& workflow,
 /// planner. Resuming refuses a run whose workflow file changed (SHA-256),
 /// and restores every step the journal records as finished and verified.
 /// Send (run_atom) to the planner to start the run.
-runtime::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options opts);
+base::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_options opts);
 
 } // namespace troupe::actors

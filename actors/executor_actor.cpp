@@ -171,7 +171,7 @@ private:
     g.temperature = job.temperature;
     g.seed = job.seed;
     g.stop = job.stop;
-    g.priority = job.priority;
+    g.cls = job.cls;
     auto timeout = job.timeout_ms > 0 ? caf::duration(std::chrono::milliseconds(job.timeout_ms))
                                       : caf::duration(caf::infinite);
     request(gpu.value(), timeout, generate_atom_v, g)

@@ -87,7 +87,7 @@ private:
     req.prompt = m.tok.encode(prompt.text, true, prompt.parse_special);
     req.max_tokens = job.max_tokens;
     req.stop = job.stop;
-    req.priority = job.priority == 0 ? 1 : 0;
+    req.cls = job.cls;
     req.sampling.temperature = float(job.temperature);
     req.sampling.top_p = float(job.top_p);
     req.sampling.seed = job.seed;
@@ -131,8 +131,7 @@ private:
       caf::anon_send(caf::actor_cast<gpu_actor_impl_type>(self), generate_atom_v, id,
                      std::move(r));
     };
-    auto cls = job.priority == 0 ? gpu::job_class::interactive : gpu::job_class::batch;
-    if (worker_->submit(std::move(req), cls, std::move(sink)) == 0) {
+    if (worker_->submit(std::move(req), std::move(sink)) == 0) {
       generation_result r;
       r.error = "model '" + opts_.model_name + "' on node '" + opts_.node
                 + "' is overloaded: its queue is full (admission control)";
@@ -174,7 +173,7 @@ private:
 
 } // namespace
 
-runtime::result<gpu_actor, std::string>
+base::result<gpu_actor, std::string>
 gpu_actor_spawn(caf::actor_system& sys, std::shared_ptr<const gpu::engine_model> model,
                 gpu_actor_options opts) {
   auto choice = gpu::select_device(*model, opts.engine, opts.device);

@@ -3,7 +3,7 @@
 #include "actors/messages.hpp"
 #include "gpu/engine/device_select.hpp"
 #include "gpu/engine/engine_worker.hpp"
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 
 #include "caf/actor_system.hpp"
 #include "caf/replies_to.hpp"
@@ -42,7 +42,7 @@ struct gpu_actor_options {
 /// Chooses the device (gpu::select_device), starts the engine thread and
 /// spawns the actor. Errors: the device cannot run the model (with why).
 /// `model` stays shared with the actor.
-runtime::result<gpu_actor, std::string>
+base::result<gpu_actor, std::string>
 gpu_actor_spawn(caf::actor_system& sys, std::shared_ptr<const gpu::engine_model> model,
                 gpu_actor_options opts);
 

@@ -10,7 +10,7 @@ step_job step_job_for(const dsl::ir::graph& graph, const std::string& run_id,
   j.key = t.key;
   j.attempt = attempt;
   j.timeout_ms = step.timeout_ms.value_or(0);
-  j.priority = step.prio == dsl::ir::priority::batch ? 1 : 0;
+  j.cls = step.cls;
   if (step.kind == dsl::ast::step_kind::tool) {
     j.kind = "tool";
     j.tool = step.target;

@@ -12,6 +12,8 @@
 #include "caf/meta/type_name.hpp"
 #include "caf/type_id.hpp"
 
+#include "runtime/base/job_class.hpp"
+
 namespace troupe::actors {
 
 /// Reply to a model_probe request: what gpu::gguf_file found for one model
@@ -75,7 +77,7 @@ struct step_job {
   double temperature = 0;
   std::uint64_t seed = 0;
   std::vector<std::string> stop;
-  std::int32_t priority = 0; ///< 0 interactive, 1 batch.
+  base::job_class cls = base::job_class::interactive; ///< The step's `priority:`.
   std::int64_t timeout_ms = 0; ///< 0: none.
 };
 
@@ -83,7 +85,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_job& x) {
   return f(caf::meta::type_name("step_job"), x.run_id, x.key, x.attempt, x.kind, x.tool,
            x.args_json, x.model, x.backend, x.location, x.api_model, x.key_env, x.prompt,
-           x.system, x.json_output, x.max_tokens, x.temperature, x.seed, x.stop, x.priority,
+           x.system, x.json_output, x.max_tokens, x.temperature, x.seed, x.stop, x.cls,
            x.timeout_ms);
 }
 
@@ -110,13 +112,13 @@ struct generation_job {
   double top_p = 1;
   std::uint64_t seed = 0;
   std::vector<std::string> stop;
-  std::int32_t priority = 0; ///< 0 interactive, 1 batch.
+  base::job_class cls = base::job_class::interactive; ///< Orders the engine's queue.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generation_job& x) {
   return f(caf::meta::type_name("generation_job"), x.prompt, x.system, x.chat, x.max_tokens,
-           x.temperature, x.top_p, x.seed, x.stop, x.priority);
+           x.temperature, x.top_p, x.seed, x.stop, x.cls);
 }
 
 /// A GPU actor's answer. `tokens` holds the bytes of one fb::token_array.

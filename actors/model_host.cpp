@@ -5,7 +5,7 @@
 
 namespace troupe::actors {
 
-runtime::result<gpu_actor, std::string> model_host::get(const std::string& model_name,
+base::result<gpu_actor, std::string> model_host::get(const std::string& model_name,
                                                         const std::string& location) {
   auto path = runtime::model_path_resolve(location);
   if (!path)
@@ -16,7 +16,7 @@ runtime::result<gpu_actor, std::string> model_host::get(const std::string& model
     return it->second;
   if (auto f = failures_.find(key); f != failures_.end())
     return f->second;
-  auto fail = [&](std::string why) -> runtime::result<gpu_actor, std::string> {
+  auto fail = [&](std::string why) -> base::result<gpu_actor, std::string> {
     failures_[key] = why;
     return why;
   };

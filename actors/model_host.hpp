@@ -1,7 +1,7 @@
 #pragma once
 
 #include "actors/gpu_actor.hpp"
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 
 #include "caf/actor_system.hpp"
 
@@ -28,7 +28,7 @@ public:
 
   /// The GPU actor serving `location` (a file name or path) as `model_name`.
   /// Blocks while the model loads (milliseconds: the file is mapped).
-  runtime::result<gpu_actor, std::string> get(const std::string& model_name,
+  base::result<gpu_actor, std::string> get(const std::string& model_name,
                                               const std::string& location);
 
   /// Every GPU actor started so far, by model name.

@@ -96,7 +96,7 @@ node_actor node_actor_spawn(caf::actor_system& sys, node_options opts) {
   return sys.spawn<node_impl>(std::move(opts));
 }
 
-runtime::result<join_reply, join_error>
+base::result<join_reply, join_error>
 cluster_join(caf::actor_system& sys, const runtime::host_port& seed, const std::string& name,
              const std::string& role, const std::string& secret,
              std::vector<caf::actor> executors, const std::string& address) {
@@ -126,7 +126,7 @@ cluster_join(caf::actor_system& sys, const runtime::host_port& seed, const std::
   return reply;
 }
 
-runtime::result<cluster_view, join_error>
+base::result<cluster_view, join_error>
 cluster_connect(caf::actor_system& sys, const runtime::host_port& seed, const std::string& name,
                 const std::string& secret) {
   auto first = cluster_join(sys, seed, name, "client", secret);
@@ -140,7 +140,7 @@ cluster_connect(caf::actor_system& sys, const runtime::host_port& seed, const st
     }
     auto addr = runtime::parse_host_port(m.address, false);
     auto direct = addr ? cluster_join(sys, addr.value(), name, "client", secret)
-                       : runtime::result<join_reply, join_error>(join_error{addr.error()});
+                       : base::result<join_reply, join_error>(join_error{addr.error()});
     if (!direct || direct.value().members.empty()) {
       view.unreachable.push_back(m.name + " (" + m.address + "): "
                                  + (direct ? "no members" : direct.error().message));

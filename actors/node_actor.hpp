@@ -1,8 +1,9 @@
 #pragma once
 
 #include "actors/messages.hpp"
+#include "runtime/base/error.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/config.hpp"
-#include "runtime/result.hpp"
 
 #include "caf/actor_system.hpp"
 #include "caf/replies_to.hpp"
@@ -36,15 +37,15 @@ struct node_options {
 
 node_actor node_actor_spawn(caf::actor_system& sys, node_options opts);
 
+/// Why a node could not join or reach the cluster: a message only.
+using join_error = base::error;
+
 /// Joins the cluster through the node at `seed` (blocking: connects with
 /// the io middleman, asks for a nonce, sends the proof). Returns the
 /// members, or why not: unreachable (with the address), not a troupe node,
 /// or refused (with the node's reason). `sys` must have the middleman
 /// loaded.
-struct join_error {
-  std::string message;
-};
-runtime::result<join_reply, join_error>
+base::result<join_reply, join_error>
 cluster_join(caf::actor_system& sys, const runtime::host_port& seed, const std::string& name,
              const std::string& role, const std::string& secret,
              std::vector<caf::actor> executors = {}, const std::string& address = {});
@@ -57,7 +58,7 @@ struct cluster_view {
   std::vector<member_info> members;
   std::vector<std::string> unreachable;
 };
-runtime::result<cluster_view, join_error>
+base::result<cluster_view, join_error>
 cluster_connect(caf::actor_system& sys, const runtime::host_port& seed, const std::string& name,
                 const std::string& secret);
 

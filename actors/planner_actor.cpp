@@ -190,7 +190,7 @@ private:
     request(opts_.router, caf::infinite, route_atom_v, std::move(req))
       .then(on_reply<route_reply>(s.current().key, [serial](runtime::step_attempts& s,
                                                             const route_reply& r) {
-        using chosen_t = runtime::result<std::vector<std::string>, std::string>;
+        using chosen_t = base::result<std::vector<std::string>, std::string>;
         if (!r.ok)
           return s.on_routed(serial, chosen_t{r.error});
         return s.on_routed(serial, chosen_t{r.chosen},
@@ -309,7 +309,7 @@ private:
       caf::anon_send_exit(planner, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(verifier, caf::exit_reason::user_shutdown);
     };
-    using outcome_t = runtime::result<value, std::string>;
+    using outcome_t = base::result<value, std::string>;
     auto serial = s.serial();
     auto done = [this, key = s.current().key, serial](const outcome_t& o) {
       with_task(key, [&](runtime::step_attempts& s) { return s.on_plan_run(serial, o); });

@@ -13,7 +13,7 @@ flatbuffers::Offset<fb::token_array> build_tokens(flatbuffers::FlatBufferBuilder
   return fb::Createtoken_array(b, ids, lps);
 }
 
-runtime::result<runtime::token_list, std::string> read_tokens(const fb::token_array* t) {
+base::result<runtime::token_list, std::string> read_tokens(const fb::token_array* t) {
   runtime::token_list out;
   if (!t)
     return out;
@@ -38,7 +38,7 @@ std::vector<std::uint8_t> token_list_write(const runtime::token_list& t) {
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
 
-runtime::result<runtime::token_list, std::string> token_list_read(const std::vector<std::uint8_t>& bytes) {
+base::result<runtime::token_list, std::string> token_list_read(const std::vector<std::uint8_t>& bytes) {
   flatbuffers::Verifier v(bytes.data(), bytes.size());
   if (bytes.empty() || !v.VerifyBuffer<fb::token_array>(nullptr))
     return "token array: not a valid FlatBuffer (" + std::to_string(bytes.size()) + " bytes)";
@@ -62,7 +62,7 @@ std::vector<std::uint8_t> step_record_write(const runtime::step_record& r) {
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
 
-runtime::result<runtime::step_record, std::string>
+base::result<runtime::step_record, std::string>
 step_record_read(const std::vector<std::uint8_t>& bytes) {
   flatbuffers::Verifier v(bytes.data(), bytes.size());
   if (bytes.empty() || !fb::Verifystep_recordBuffer(v))

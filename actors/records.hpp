@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/step_record.hpp"
 
 #include <cstdint>
@@ -15,14 +15,14 @@
 namespace troupe::actors {
 
 std::vector<std::uint8_t> token_list_write(const runtime::token_list& t);
-runtime::result<runtime::token_list, std::string> token_list_read(const std::vector<std::uint8_t>& bytes);
+base::result<runtime::token_list, std::string> token_list_read(const std::vector<std::uint8_t>& bytes);
 
 std::vector<std::uint8_t> step_record_write(const runtime::step_record& r);
 
 /// Verifies and decodes. Errors: "step record: not a valid FlatBuffer
 /// (N bytes)", "step record: no key", "step record: token ids and
 /// logprobs differ in length".
-runtime::result<runtime::step_record, std::string>
+base::result<runtime::step_record, std::string>
 step_record_read(const std::vector<std::uint8_t>& bytes);
 
 } // namespace troupe::actors

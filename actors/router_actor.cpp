@@ -50,7 +50,7 @@ private:
 
 } // namespace
 
-runtime::result<router_actor, std::string>
+base::result<router_actor, std::string>
 router_actor_spawn(caf::actor_system& sys, std::vector<dsl::ir::model> models,
                    dsl::ir::router_policy policy) {
   auto r = runtime::router::create(std::move(models), policy);

@@ -2,7 +2,7 @@
 
 #include "actors/messages.hpp"
 #include "dsl/ir.hpp"
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 
 #include "caf/actor_system.hpp"
 #include "caf/replies_to.hpp"
@@ -28,7 +28,7 @@ using router_actor = caf::typed_actor<
 
 /// Spawns a router over `models` with default weights `policy`. Errors: the
 /// models or weights are invalid (runtime::router::create's message).
-runtime::result<router_actor, std::string>
+base::result<router_actor, std::string>
 router_actor_spawn(caf::actor_system& sys, std::vector<dsl::ir::model> models,
                    dsl::ir::router_policy policy);
 

@@ -316,8 +316,9 @@ private:
     if (auto v = p.integer("retries")) s.retries = *v;
     s.timeout_ms = p.duration_ms("timeout");
     if (auto v = p.ident("priority")) {
-      if (*v == "batch") s.prio = ir::priority::batch;
-      else if (*v != "interactive")
+      if (auto cls = base::job_class_from_name(*v))
+        s.cls = *cls;
+      else
         diags_.add(diag_code::E058, p.ranges().at("priority"),
                    "priority must be interactive or batch, not '" + *v + "'",
                    did_you_mean(*v, {"interactive", "batch"}));

@@ -1,5 +1,7 @@
 #include "dsl/diagnostics.hpp"
 
+#include "runtime/base/utf8.hpp"
+
 #include <algorithm>
 #include <tuple>
 
@@ -84,13 +86,10 @@ void render_excerpt(std::string& out, const source_manager& sm,
   if (!r.valid() || r.file >= sm.size())
     return;
   const auto& f = sm.file(r.file);
-  std::string line(f.line_text(r.begin.line));
   // Quote broken UTF-8 as U+FFFD so the report itself stays valid text.
-  for (size_t bad = utf8_invalid_at(line); bad != std::string::npos;
-       bad = utf8_invalid_at(line))
-    line.replace(bad, 1, "\xEF\xBF\xBD");
+  std::string line = base::utf8_replace_invalid(f.line_text(r.begin.line));
   std::replace(line.begin(), line.end(), '\t', ' ');
-  size_t width = utf8_length(line);
+  size_t width = base::utf8_length(line);
   std::string num = std::to_string(r.begin.line);
   std::string pad(num.size(), ' ');
   out += "  " + num + " | " + line + "\n";

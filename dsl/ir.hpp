@@ -2,6 +2,7 @@
 
 #include "dsl/ast.hpp"
 #include "dsl/types.hpp"
+#include "runtime/base/job_class.hpp"
 
 #include <cstdint>
 #include <map>
@@ -70,7 +71,6 @@ struct deliberation {
   source_range range;
 };
 
-enum class priority { interactive, batch };
 enum class output_format { text, json };
 
 struct verify_policy {
@@ -133,7 +133,7 @@ struct step {
   std::optional<int64_t> timeout_ms;
   std::optional<std::string> fallback;
   std::optional<int64_t> cache_ttl_ms;
-  priority prio = priority::interactive;
+  base::job_class cls = base::job_class::interactive; ///< From `priority:`.
   std::optional<deliberation> delib;
   verify_policy verify;
   std::map<std::string, source_range> ranges; ///< Property -> value range.

@@ -81,7 +81,7 @@ void step_lines(std::string& out, const ir::step& s) {
              + "\n";
   }
   out += i + "policy: retries=" + std::to_string(s.retries)
-         + " priority=" + (s.prio == ir::priority::batch ? "batch" : "interactive");
+         + " priority=" + base::to_string(s.cls);
   if (s.timeout_ms) out += " timeout=" + ms(*s.timeout_ms);
   if (s.fallback) out += " fallback=" + *s.fallback;
   if (s.cache_ttl_ms) out += " cache=" + ms(*s.cache_ttl_ms);

@@ -2,6 +2,7 @@
 #include "dsl/parse.hpp"
 
 #include "dsl/parse_string.hpp"
+#include "runtime/base/utf8.hpp"
 
 #include "TroupeLexer.h"
 #include "TroupeParser.h"
@@ -530,7 +531,7 @@ std::optional<ast::expr_ptr> parse_interpolation(uint32_t file,
 std::optional<ast::file> parse(const source_manager& sm, uint32_t file_id,
                                diagnostics& diags) {
   const auto& f = sm.file(file_id);
-  size_t bad = utf8_invalid_at(f.text);
+  size_t bad = base::utf8_invalid_at(f.text);
   if (bad != std::string_view::npos) {
     auto pos = advance_pos({1, 1}, std::string_view(f.text).substr(0, bad));
     diags.add(diag_code::E005, {file_id, pos, {pos.line, pos.col + 1}},

@@ -1,6 +1,8 @@
 // The string half of parse(): escapes, dedent and interpolation splitting.
 #include "dsl/parse_string.hpp"
 
+#include "runtime/base/utf8.hpp"
+
 #include <algorithm>
 
 namespace troupe::dsl {
@@ -11,7 +13,7 @@ source_pos advance_pos(source_pos p, std::string_view text) {
     if (c == '\n') {
       ++p.line;
       p.col = 1;
-    } else if ((c & 0xC0) != 0x80) {
+    } else if (!base::utf8_is_continuation(c)) {
       ++p.col;
     }
   }
@@ -149,7 +151,7 @@ private:
           if (hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
             unsigned long cp = std::stoul(hex, nullptr, 16);
             if (cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) {
-              append_utf8(uint32_t(cp));
+              base::utf8_append(literal_, uint32_t(cp));
               return close + 1;
             }
           }
@@ -164,24 +166,6 @@ private:
               std::string("unknown escape sequence '\\") + n + "'",
               "valid escapes: \\n \\t \\r \\\\ \\\" \\' \\{ \\} \\u{XXXX}");
         return i + 2;
-    }
-  }
-
-  void append_utf8(uint32_t cp) {
-    if (cp < 0x80) {
-      literal_ += char(cp);
-    } else if (cp < 0x800) {
-      literal_ += char(0xC0 | (cp >> 6));
-      literal_ += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      literal_ += char(0xE0 | (cp >> 12));
-      literal_ += char(0x80 | ((cp >> 6) & 0x3F));
-      literal_ += char(0x80 | (cp & 0x3F));
-    } else {
-      literal_ += char(0xF0 | (cp >> 18));
-      literal_ += char(0x80 | ((cp >> 12) & 0x3F));
-      literal_ += char(0x80 | ((cp >> 6) & 0x3F));
-      literal_ += char(0x80 | (cp & 0x3F));
     }
   }
 

@@ -66,10 +66,4 @@ private:
 /// read.
 bool read_file(const std::string& path, std::string& out);
 
-/// Number of code points in a valid UTF-8 string.
-size_t utf8_length(std::string_view s);
-
-/// Offset of the first invalid UTF-8 byte in `s`, or npos when all valid.
-size_t utf8_invalid_at(std::string_view s);
-
 } // namespace troupe::dsl

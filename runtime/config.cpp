@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dsl/diagnostics.hpp"
+#include "runtime/base/error.hpp"
 #include "runtime/config_reader.hpp"
 
 namespace troupe::runtime {
@@ -332,10 +333,7 @@ result<host_port, std::string> parse_host_port(std::string_view text,
 }
 
 std::string config_error::text() const {
-  if (line == 0)
-    return file.string() + ": " + message;
-  return file.string() + ":" + std::to_string(line) + ":"
-         + std::to_string(column) + ": " + message;
+  return base::error{message, file.string(), line, column}.to_string();
 }
 
 std::string config_errors::text() const {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 
 // troupe.toml: one node's settings. Every section and key is optional; an
 // absent key keeps its default. Paths given in the file are relative to
@@ -57,6 +57,8 @@
 //   ...                          #   dsl::load_registry(), not here
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// A "HOST:PORT" value. `host` is a name or IPv4 address, or an IPv6
 /// address without its brackets.

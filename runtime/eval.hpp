@@ -2,7 +2,7 @@
 
 #include "dsl/ast.hpp"
 #include "dsl/ir.hpp"
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 #include <map>
@@ -10,6 +10,8 @@
 
 /// Evaluation of checked .wf expressions at run time.
 namespace troupe::runtime {
+
+using base::result;
 
 /// Why an expression has no value: a json operand of the wrong kind, an index
 /// out of range, a division by zero, a field of a non-object. `range` points

@@ -1,6 +1,6 @@
 #include "runtime/eval_functions.hpp"
 
-#include "dsl/source.hpp"
+#include "runtime/base/utf8.hpp"
 
 #include <cmath>
 
@@ -34,7 +34,7 @@ eval_result bad_arg(const expr& call, size_t i, const std::string& expected,
 
 eval_result len(const expr& call, const value& x) {
   if (x.is_string())
-    return number_value(static_cast<double>(dsl::utf8_length(text(x))));
+    return number_value(static_cast<double>(base::utf8_length(text(x))));
   if (x.is_array() || x.is_object())
     return number_value(static_cast<double>(x.size()));
   return bad_arg(call, 0, "text, a list or an object", x);

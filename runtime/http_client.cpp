@@ -170,7 +170,7 @@ http_post_json(const std::string& url, const value& body, const http_headers& he
   }
   // Invalid UTF-8 in a string is replaced rather than thrown on: the
   // request still goes out and the server sees U+FFFD.
-  const std::string payload = body.dump(-1, ' ', false, value::error_handler_t::replace);
+  const std::string payload = value_to_json(body);
   // Declared before the handle: curl holds pointers to them until cleanup.
   body_sink sink;
   sink.max_bytes = max_bytes;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 #include <cstddef>
@@ -14,6 +14,8 @@
 // fetched, redirects included; every transfer is bounded in size and time.
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// A response that arrived in full, whatever its status.
 /// Invariants: body.size() <= the max_bytes of the request that produced it.

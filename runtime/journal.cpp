@@ -225,8 +225,7 @@ result<std::int64_t, journal_error> journal_writer::append(value event,
     return journal_error{path_, 0,
                          "cannot append to " + path_.string() + ": " + problem};
   const std::int64_t ts = event["ts"].get<std::int64_t>();
-  if (auto err = append_line(
-        event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), durable))
+  if (auto err = append_line(value_to_json(event), durable))
     return *err;
   return ts;
 }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 // A run's journal: `journal.jsonl` in the run's directory, one JSON object
@@ -18,6 +18,8 @@
 // the run record: resume reads it back (run_store.hpp, resume_state()).
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// Why the journal could not be written or read. `message` is complete on
 /// its own: it names the file (and line, when `line` > 0) and the cause,

@@ -1,6 +1,6 @@
 #include "runtime/json_schema.hpp"
 
-#include "dsl/source.hpp"
+#include "runtime/base/utf8.hpp"
 #include "runtime/json_schema_validator.hpp"
 
 #include <algorithm>
@@ -77,11 +77,8 @@ std::string compact(const value& v, size_t max_code_points) {
   if (v.is_string())
     return quote_excerpt(v.get_ref<const std::string&>(), max_code_points);
   std::string text = value_to_text(v);
-  size_t points = 0;
-  for (size_t i = 0; i < text.size(); ++i)
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && points++ == max_code_points)
-      return text.substr(0, i) + "...";
-  return text;
+  const size_t cut = base::utf8_prefix_bytes(text, max_code_points);
+  return cut < text.size() ? text.substr(0, cut) + "..." : text;
 }
 
 std::string found(const value& v) {

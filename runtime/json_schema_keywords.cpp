@@ -1,4 +1,4 @@
-#include "dsl/source.hpp"
+#include "runtime/base/utf8.hpp"
 #include "runtime/json_schema_validator.hpp"
 #include "runtime/regex_search.hpp"
 
@@ -130,7 +130,7 @@ bool validator::check_string(const value& s, at& a) {
   std::optional<uint64_t> min, max;
   if (!count(s, "minLength", a, min) || !count(s, "maxLength", a, max))
     return false;
-  const size_t n = dsl::utf8_length(text);
+  const size_t n = base::utf8_length(text);
   bool ok = true;
   if (min && n < *min)
     ok = fail(a, "text of " + std::to_string(n) + " code points is shorter than minLength "

@@ -1,5 +1,7 @@
 #include "runtime/model_output.hpp"
 
+#include "runtime/base/utf8.hpp"
+
 namespace troupe::runtime {
 
 namespace {
@@ -8,10 +10,7 @@ std::string excerpt(const std::string& text) {
   const size_t max = 80;
   if (text.size() <= max)
     return text;
-  size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-    --cut; // Never split a UTF-8 sequence.
-  return text.substr(0, cut) + "...";
+  return text.substr(0, base::utf8_floor(text, max)) + "...";
 }
 
 // End (one past) of the JSON value starting at `begin` ('{' or '['), found

@@ -1,11 +1,13 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 #include <string>
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// A model's answer as a step result. Text steps keep the text as it came.
 /// `format: json` steps take the first complete JSON object or array in the

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 
 // Where troupe finds model files. One setting decides, in this order:
 //   1. the environment variable TROUPE_MODELS_DIR, when set and not empty;
@@ -18,6 +18,8 @@
 // only when neither is set.
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// Which setting chose a models directory.
 enum class models_dir_origin { environment, config_file, default_location };

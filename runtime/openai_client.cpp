@@ -1,5 +1,6 @@
 #include "runtime/openai_client.hpp"
 
+#include "runtime/base/utf8.hpp"
 #include "runtime/http_client.hpp"
 
 #include <cmath>
@@ -16,10 +17,7 @@ constexpr size_t excerpt_bytes = 300;
 std::string excerpt(const std::string& body) {
   if (body.size() <= excerpt_bytes)
     return body;
-  size_t cut = excerpt_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80)
-    --cut;
-  return body.substr(0, cut) + "...";
+  return body.substr(0, base::utf8_floor(body, excerpt_bytes)) + "...";
 }
 
 // What an error response says about itself: error.message (or a string

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 #include <cstddef>
@@ -14,6 +14,8 @@
 // chat_error::retryable.
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// Where an endpoint lives and how to authenticate to it.
 struct openai_endpoint {

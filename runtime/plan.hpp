@@ -1,6 +1,7 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/error.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 #include "dsl/compile.hpp"
@@ -24,17 +25,17 @@
 /// {{name}}. `output` names the step whose result the plan step returns.
 namespace troupe::runtime {
 
+using base::result;
+
 struct plan_limits {
   size_t max_steps = 8;         ///< The step's max_steps.
   int depth_left = 1;           ///< Nested plan levels still allowed (max_depth - 1 at top).
   size_t max_text = 64 * 1024;  ///< Longest string in a plan.
 };
 
-/// Why a plan's JSON cannot become a workflow: one sentence with the JSON
-/// pointer of the offending part.
-struct plan_error {
-  std::string message;
-};
+/// Why a plan's JSON cannot become a workflow: a message only, one sentence
+/// with the JSON pointer of the offending part.
+using plan_error = base::error;
 
 /// The prompt asking a model for a plan for `goal`: the JSON format above,
 /// the limits, and the built-in tools.

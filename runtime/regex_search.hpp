@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 
 #include <cstddef>
 #include <regex>
@@ -11,6 +11,8 @@
 /// 800 bytes of stack per character for `^(a|b)*$`), so a 20 000-character
 /// text overflows an 8 MiB stack and kills the process.
 namespace troupe::runtime {
+
+using base::result;
 
 /// The longest text regex_search_bounded() searches, in bytes.
 constexpr size_t regex_search_max_text = 512u << 10;

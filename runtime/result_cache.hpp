@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 // The result cache: verified step results reused across steps and runs.
@@ -32,6 +32,8 @@
 // holds at most `capacity` entries and evicts the least recently used.
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// What a result is stored under. `prompt` may be raw: the cache
 /// normalizes it (normalize_prompt()). `kind` and `tier` match exactly.

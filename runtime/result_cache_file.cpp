@@ -7,6 +7,8 @@
 
 #include "runtime/result_cache.hpp"
 
+#include "runtime/base/atomic_write.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -37,53 +39,19 @@ cache_error system_error(const fs::path& path, const std::string& what,
   return {path, what + " " + path.string() + ": " + std::strerror(err)};
 }
 
-// Writes all of `text` to `fd`, retrying short writes.
-bool write_all(int fd, const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      if (n == 0)
-        errno = EIO;
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// Writes `text` to a temporary file beside `path`, syncs it, renames it
-// over `path` and syncs the directory.
+// Creates the directory of `path` if needed, then replaces the file.
 std::optional<cache_error> write_atomically(const fs::path& path,
                                             const std::string& text) {
-  fs::path dir = path.parent_path();
-  if (dir.empty())
-    dir = ".";
+  const fs::path dir = path.parent_path();
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  if (!dir.empty())
+    fs::create_directories(dir, ec);
   if (ec)
     return cache_error{path, "cannot create directory " + dir.string() + ": "
                                + ec.message()};
-  std::string temp = path.string() + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0)
-    return system_error(temp, "cannot create", errno);
-  const bool wrote = write_all(fd, text) && ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!wrote || ::rename(temp.c_str(), path.c_str()) != 0) {
-    const int cause = wrote ? errno : err;
-    ::unlink(temp.c_str());
-    return system_error(path, "cannot write", cause);
-  }
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    // The rename is done; a failed directory sync only weakens durability.
-    (void)::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  // Prompts and answers may be private: readable by the owner only.
+  if (auto err = base::atomic_write(path, text, 0600))
+    return cache_error{path, err->to_string()};
   return std::nullopt;
 }
 
@@ -117,9 +85,7 @@ std::string entry_problem(const value& e) {
 std::optional<cache_error> result_cache::save(const fs::path& path,
                                               time_point now) const {
   const std::int64_t now_us = to_us(now);
-  const auto dump = [](const value& v) {
-    return v.dump(-1, ' ', false, value::error_handler_t::replace);
-  };
+  const auto dump = value_to_json;
   std::string text =
     dump({{"format", format_name}, {"version", format_version}}) + "\n";
   for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {

@@ -2,7 +2,7 @@
 
 #include "dsl/checked_graph.hpp"
 #include "dsl/ir.hpp"
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 #include <chrono>
@@ -18,6 +18,8 @@
 /// verifiers feed it call and verification outcomes. Every call takes the
 /// current time, so nothing here reads a clock.
 namespace troupe::runtime {
+
+using base::result;
 
 using router_clock = std::chrono::steady_clock;
 

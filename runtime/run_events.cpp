@@ -151,7 +151,7 @@ std::string run_event_line(run_event e, int64_t ts, const std::string& key_prefi
     },
     e);
   out["ts"] = ts;
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return value_to_json(out);
 }
 
 result<run_event, std::string> run_event_read(const value& event) {

@@ -1,7 +1,7 @@
 #pragma once
 
+#include "runtime/base/result.hpp"
 #include "runtime/journal.hpp"
-#include "runtime/result.hpp"
 #include "runtime/value.hpp"
 
 #include <cstdint>
@@ -25,6 +25,8 @@
 /// written, and a missing field reads back as nullopt). A field that is not
 /// optional must be present when reading.
 namespace troupe::runtime {
+
+using base::result;
 
 /// A run began, or resumed (`reused` lists the keys taken from the journal).
 /// Written as "plan_run_started" for a plan's own run (`nested`).

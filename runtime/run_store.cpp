@@ -1,5 +1,7 @@
 #include "runtime/run_store.hpp"
 
+#include "runtime/base/atomic_write.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -72,30 +74,8 @@ value meta_to_json(const run_meta& m) {
 // Writes `text` to `path` through a synced temporary file and a rename.
 std::optional<run_store_error> write_file_atomically(const fs::path& path,
                                                      const std::string& text) {
-  const fs::path temp = path.string() + ".tmp";
-  const int fd =
-    ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return errno_error("cannot create", temp, errno);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      return errno_error("cannot write", temp, err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!synced)
-    return errno_error("cannot sync", temp, err);
-  if (::rename(temp.c_str(), path.c_str()) != 0)
-    return errno_error("cannot rename to", path, errno);
+  if (auto err = base::atomic_write(path, text))
+    return run_store_error{err->to_string()};
   return std::nullopt;
 }
 

@@ -9,8 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/base/error.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/journal.hpp"
-#include "runtime/result.hpp"
 #include "runtime/value.hpp"
 
 // Where runs live on disk. Each run is a directory under the store's root
@@ -21,6 +22,8 @@
 // and resume_state() turns a journal back into what a resumed run may skip.
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// What a new run is made from.
 struct run_request {
@@ -62,11 +65,9 @@ struct run_listing {
   std::string error; ///< Set exactly when `meta` is empty.
 };
 
-/// Why a run could not be created, found or read. `message` names the
-/// paths involved (for a missing run, where it looked) and the cause.
-struct run_store_error {
-  std::string message;
-};
+/// Why a run could not be created, found or read: a message only, naming
+/// the paths involved (for a missing run, where it looked) and the cause.
+using run_store_error = base::error;
 
 /// Lower-case hex SHA-256 of `bytes` (OpenSSL EVP).
 std::string sha256_hex(std::string_view bytes);

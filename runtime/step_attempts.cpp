@@ -326,7 +326,7 @@ step_action step_attempts::on_plan_run(uint64_t serial, const result<value, std:
 // the next model by utility without spending a retry; batch steps and
 // tools are shed with the reason, so the run can be resumed later.
 step_action step_attempts::overloaded(const std::string& why) {
-  if (t_.step->kind == step_kind::tool || t_.step->prio == dsl::ir::priority::batch)
+  if (t_.step->kind == step_kind::tool || t_.step->cls == base::job_class::batch)
     return fail("refused under load (batch steps are shed when a model's queue is full): " + why);
   env_.journal(ev_degraded{t_.key, models_, why});
   tried_.insert(tried_.end(), models_.begin(), models_.end());

@@ -1,7 +1,7 @@
 #include "runtime/tools.hpp"
 
-#include "dsl/source.hpp"
 #include "dsl/tools.hpp"
+#include "runtime/base/utf8.hpp"
 #include "runtime/http_client.hpp"
 #include "runtime/tools_builtin.hpp"
 
@@ -40,7 +40,7 @@ result<int64_t, tool_error> whole_arg(const value& args, const char* tool, const
 
 result<bool, tool_error> require_utf8(const std::string& tool, const std::string& what,
                                       const std::string& text) {
-  const size_t bad = dsl::utf8_invalid_at(text);
+  const size_t bad = base::utf8_invalid_at(text);
   if (bad == std::string::npos)
     return true;
   return fail(tool, what + " is not valid UTF-8 text (bad byte at offset "
@@ -203,10 +203,7 @@ tool_result http_get_tool(const value& args, const tool_context& ctx) {
 // Messages quote arguments (paths, patterns, parser excerpts) that may hold
 // invalid UTF-8; a message must still go into JSON (the journal) intact.
 tool_error printable(tool_error e) {
-  if (dsl::utf8_invalid_at(e.message) != std::string::npos)
-    for (auto& c : e.message)
-      if (static_cast<unsigned char>(c) >= 0x80)
-        c = '?';
+  base::utf8_ascii_fallback(e.message);
   return e;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
 #include <cstddef>
@@ -15,6 +15,8 @@
 // returns its result as a value of the tool's result type.
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// Whether and how the `shell` tool may run programs.
 /// Invariants: timeout_ms > 0 and max_output > 0 when enabled.

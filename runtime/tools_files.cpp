@@ -1,3 +1,4 @@
+#include "runtime/base/atomic_write.hpp"
 #include "runtime/tools_builtin.hpp"
 #include "runtime/workspace.hpp"
 
@@ -30,19 +31,6 @@ struct fd_guard {
   }
 };
 
-bool write_all(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // Reads at most `limit` + 1 bytes, so a file that grew past the limit after
 // fstat is still caught.
 result<std::string, int> read_up_to(int fd, size_t limit) {
@@ -69,14 +57,6 @@ result<bool, std::string> make_parents(const fs::path& target, const std::string
   if (ec)
     return "cannot create the directories of '" + relative + "': " + ec.message();
   return true;
-}
-
-// The mode the written file gets: the replaced file's, else rw-r--r--.
-mode_t target_mode(const fs::path& target) {
-  struct stat st {};
-  if (::stat(target.c_str(), &st) == 0)
-    return st.st_mode & 07777;
-  return 0644;
 }
 
 } // namespace
@@ -123,23 +103,10 @@ tool_result write_file(const value& args, const tool_context& ctx) {
   auto parents = make_parents(target, relative);
   if (!parents)
     return fail("write_file", parents.error());
-  // Written beside the target and renamed over it, so readers see the old
-  // file or the new one, never a part.
-  std::string temp = (target.parent_path() / ("." + target.filename().string() + ".tmp-XXXXXX"))
-                       .string();
-  fd_guard file{::mkstemp(temp.data())};
-  if (file.fd < 0)
-    return fail("write_file", "cannot create a temporary file for '" + relative
-                                + "': " + errno_text(errno));
-  const mode_t mode = target_mode(target);
-  const bool written = write_all(file.fd, content) && ::fchmod(file.fd, mode) == 0
-                       && ::fsync(file.fd) == 0;
-  const int write_errno = errno;
-  if (!written || ::rename(temp.c_str(), target.c_str()) != 0) {
-    const std::string why = errno_text(written ? errno : write_errno);
-    ::unlink(temp.c_str());
-    return fail("write_file", "cannot write '" + relative + "': " + why);
-  }
+  // Readers see the old file or the new one, never a part. The message
+  // names the path as the step gave it, not where the workspace lies.
+  if (auto err = base::atomic_write(target, content))
+    return fail("write_file", "cannot write '" + relative + "': " + err->message);
   return value(workspace_relative_name(relative));
 }
 

@@ -1,4 +1,4 @@
-#include "dsl/source.hpp"
+#include "runtime/base/utf8.hpp"
 #include "runtime/tools_builtin.hpp"
 
 #include <fcntl.h>
@@ -100,10 +100,7 @@ std::string excerpt(const std::string& text, size_t max) {
   std::string s = text.substr(0, max);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
     s.pop_back();
-  if (dsl::utf8_invalid_at(s) != std::string::npos)
-    for (auto& c : s)
-      if (static_cast<unsigned char>(c) >= 0x80)
-        c = '?';
+  base::utf8_ascii_fallback(s);
   return text.size() > max ? s + "..." : s;
 }
 

@@ -1,4 +1,5 @@
 #include "dsl/tools.hpp"
+#include "runtime/base/utf8.hpp"
 #include "runtime/tools_builtin.hpp"
 
 #include <pthread.h>
@@ -37,7 +38,7 @@ bool ascii_space(char c) {
 std::vector<size_t> code_point_starts(const std::string& text) {
   std::vector<size_t> starts;
   for (size_t i = 0; i < text.size(); ++i)
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 || i == 0)
+    if (!base::utf8_is_continuation(static_cast<unsigned char>(text[i])) || i == 0)
       starts.push_back(i);
   starts.push_back(text.size());
   return starts;

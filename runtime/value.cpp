@@ -1,17 +1,13 @@
 #include "runtime/value.hpp"
 
+#include "runtime/base/utf8.hpp"
+
 #include <cmath>
 #include <vector>
 
 namespace troupe::runtime {
 
 namespace {
-
-std::string dump_compact(const value& v) {
-  // `replace` instead of the default `strict`: model output is not always
-  // valid UTF-8, and text rendering must not throw.
-  return v.dump(-1, ' ', false, value::error_handler_t::replace);
-}
 
 std::string number_text(double x) {
   if (std::isnan(x))
@@ -22,7 +18,7 @@ std::string number_text(double x) {
   // integral anyway and the exponent form is the readable one.
   if (std::trunc(x) == x && std::fabs(x) < 9.2e18)
     return std::to_string(static_cast<long long>(x));
-  return dump_compact(value(x));
+  return value_to_json(value(x));
 }
 
 // The same text dump() gives, with an explicit stack instead of recursion.
@@ -35,7 +31,7 @@ void write_iterative(const value& root, std::string& out) {
   std::vector<frame> stack;
   auto open = [&](const value& v) {
     if (!v.is_structured() || v.empty()) {
-      out += dump_compact(v);
+      out += value_to_json(v);
       return;
     }
     out += v.is_array() ? '[' : '{';
@@ -53,7 +49,7 @@ void write_iterative(const value& root, std::string& out) {
       out += ',';
     f.first = false;
     if (f.node->is_object()) {
-      out += dump_compact(value(f.next.key()));
+      out += value_to_json(value(f.next.key()));
       out += ':';
     }
     const value& child = *f.next;
@@ -90,6 +86,12 @@ size_t text_depth(std::string_view text, size_t limit) {
 
 } // namespace
 
+std::string value_to_json(const value& v) {
+  // `replace` instead of the default `strict`: model output is not always
+  // valid UTF-8, and writing a value must not throw.
+  return v.dump(-1, ' ', false, value::error_handler_t::replace);
+}
+
 std::string value_to_text(const value& v) {
   switch (v.type()) {
     case value::value_t::string: return v.get_ref<const std::string&>();
@@ -101,29 +103,21 @@ std::string value_to_text(const value& v) {
     case value::value_t::array:
     case value::value_t::object: {
       if (value_depth(v) <= value_max_depth)
-        return dump_compact(v);
+        return value_to_json(v);
       std::string out;
       write_iterative(v, out);
       return out;
     }
-    default: return dump_compact(v); // binary, discarded: not produced by the runtime
+    default: return value_to_json(v); // binary, discarded: not produced by the runtime
   }
 }
 
 std::string quote_excerpt(std::string_view text, size_t max_code_points) {
-  size_t points = 0, cut = text.size();
-  for (size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80)
-      continue; // A continuation byte stays with its code point.
-    if (points++ == max_code_points) {
-      cut = i;
-      break;
-    }
-  }
+  const size_t cut = base::utf8_prefix_bytes(text, max_code_points);
   std::string excerpt(text.substr(0, cut));
   if (cut < text.size())
     excerpt += "...";
-  return dump_compact(value(std::move(excerpt)));
+  return value_to_json(value(std::move(excerpt)));
 }
 
 size_t value_depth(const value& v) {

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +15,8 @@
 ///   record (a called workflow's outputs) -> object.
 namespace troupe::runtime {
 
+using base::result;
+
 using value = nlohmann::json;
 
 /// How a value reads when interpolated into text (`"{{x}}"`) or handed to a
@@ -25,6 +27,12 @@ using value = nlohmann::json;
 /// array or object is written as U+FFFD. Never throws, and values nested
 /// deeper than value_max_depth are written without recursion.
 std::string value_to_text(const value& v);
+
+/// `v` as compact JSON (no spaces, UTF-8 as is): the one way a value is
+/// written to the journal, the cache file and request bodies. Invalid UTF-8
+/// in a string is written as U+FFFD instead of throwing. Recursive, so `v`
+/// must nest no deeper than value_max_depth (see parse_json_bounded()).
+std::string value_to_json(const value& v);
 
 /// A number as a value: whole numbers within +-2^53 (exact in a double) are
 /// stored as integers, so JSON outputs and journals print `3`, not `3.0`;

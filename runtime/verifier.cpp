@@ -2,6 +2,7 @@
 
 #include "dsl/format.hpp"
 #include "dsl/tools.hpp"
+#include "runtime/base/utf8.hpp"
 #include "runtime/json_schema.hpp"
 #include "runtime/regex_search.hpp"
 
@@ -92,10 +93,7 @@ std::string shown(const value& v) {
   std::string text = value_to_text(v);
   if (text.size() <= 80)
     return text;
-  size_t cut = 80;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-    --cut; // Not inside a UTF-8 sequence.
-  return text.substr(0, cut) + "...";
+  return text.substr(0, base::utf8_floor(text, 80)) + "...";
 }
 
 void check_asserts(const dsl::ir::verify_policy& policy, const value& result,
@@ -127,13 +125,13 @@ void check_length(const dsl::ir::verify_policy& policy, const value& result,
   size_t n = 0;
   std::string unit;
   if (result.is_string()) {
-    n = dsl::utf8_length(result.get_ref<const std::string&>());
+    n = base::utf8_length(result.get_ref<const std::string&>());
     unit = "code points of the text";
   } else if (result.is_array()) {
     n = result.size();
     unit = "elements of the list";
   } else {
-    n = dsl::utf8_length(value_to_text(result));
+    n = base::utf8_length(value_to_text(result));
     unit = std::string("code points of the ") + result.type_name() + " as text";
   }
   const auto length = static_cast<int64_t>(n);
@@ -209,7 +207,7 @@ std::string agreement_key(const value& v) {
   // objects so, deep ones included; scalars need dump(): null is "null").
   if (v.is_structured())
     return value_to_text(canonical_numbers(v));
-  return canonical_numbers(v).dump(-1, ' ', false, value::error_handler_t::replace);
+  return value_to_json(canonical_numbers(v));
 }
 
 agreement find_agreement(const std::vector<value>& answers, size_t k) {

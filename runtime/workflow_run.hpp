@@ -1,8 +1,9 @@
 #pragma once
 
 #include "dsl/checked_graph.hpp"
+#include "runtime/base/error.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/eval.hpp"
-#include "runtime/result.hpp"
 #include "runtime/value.hpp"
 
 #include <deque>
@@ -18,6 +19,8 @@
 /// the planner actor owns one and feeds it completions; tests drive it
 /// directly. It never runs a step itself.
 namespace troupe::runtime {
+
+using base::result;
 
 /// One unit of work whose inputs are all known: a step, or one element of a
 /// `for` step. `call` steps never become tasks: their callee's steps do,
@@ -56,10 +59,8 @@ value verify_context_json(const verify_context& c);
 std::optional<verify_context> verify_context_read(const value& json,
                                                   const dsl::ir::workflow* wf);
 
-/// Why a run cannot start or cannot produce its outputs.
-struct run_error {
-  std::string message;
-};
+/// Why a run cannot start or cannot produce its outputs: a message only.
+using run_error = base::error;
 
 class workflow_run;
 

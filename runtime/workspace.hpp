@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/result.hpp"
+#include "runtime/base/result.hpp"
 
 #include <filesystem>
 #include <string>
@@ -10,6 +10,8 @@
 // relative paths, and nothing it writes may make such a path reach outside.
 
 namespace troupe::runtime {
+
+using base::result;
 
 /// Resolves `relative`, a path a workflow gave to a file tool, to the file it
 /// names inside the workspace directory `root`.

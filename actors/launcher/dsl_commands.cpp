@@ -5,9 +5,9 @@
 #include "dsl/format.hpp"
 #include "dsl/ir_dump.hpp"
 #include "dsl/parse.hpp"
+#include "runtime/base/atomic_write.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <unistd.h>
 
@@ -38,16 +38,6 @@ size_t step_count(const dsl::checked_graph& g) {
   for (const auto& w : g.graph().workflows)
     n += w.steps.size();
   return n;
-}
-
-bool write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".troupe-fmt.tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!(out << text) || !out.flush())
-      return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 } // namespace
@@ -96,8 +86,8 @@ int cmd_fmt(const std::vector<std::string>& files, bool check_only) {
     if (check_only) {
       std::cerr << f << ": not formatted (run 'troupe fmt " << f << "')\n";
       status = 1;
-    } else if (!write_atomically(f, formatted)) {
-      std::cerr << f << ": error: cannot write the formatted file\n";
+    } else if (auto err = base::atomic_write(f, formatted)) {
+      std::cerr << f << ": error: cannot write the formatted file: " << err->message << "\n";
       status = 1;
     } else {
       std::cerr << f << ": formatted\n";

@@ -39,7 +39,7 @@ int cmd_node(const node_options& o) {
   auto c = std::move(cfg).value();
   std::string name = o.name.empty() ? c.node.name : o.name;
   auto listen = o.listen.empty()
-                  ? runtime::result<runtime::host_port, std::string>(c.node.listen)
+                  ? base::result<runtime::host_port, std::string>(c.node.listen)
                   : runtime::parse_host_port(o.listen, true);
   if (!listen) {
     std::cerr << "troupe node: --listen: " << listen.error() << "\n";

@@ -2,7 +2,8 @@
 
 #include "gpu/engine/backend.hpp"
 #include "gpu/engine/engine.hpp"
-#include "gpu/result.hpp"
+#include "runtime/base/error.hpp"
+#include "runtime/base/result.hpp"
 
 #include <memory>
 #include <optional>
@@ -14,6 +15,8 @@
 // insists on one; `cpu` never touches CUDA.
 
 namespace troupe::gpu {
+
+using base::result;
 
 enum class device_kind { automatic, cpu, cuda };
 
@@ -31,10 +34,8 @@ struct device_choice {
   std::string description;
 };
 
-/// Why the requested device cannot run the model.
-struct device_error {
-  std::string message;
-};
+/// Why the requested device cannot run the model: a message only.
+using device_error = base::error;
 
 /// Picks and builds the backend for `model` under `opts` (kv_bytes,
 /// block_tokens, threads). `automatic` falls back to the CPU when no device

@@ -1,5 +1,7 @@
 #include "gpu/engine/engine.hpp"
 
+#include "runtime/base/utf8.hpp"
+
 #include <algorithm>
 
 namespace troupe::gpu {
@@ -41,25 +43,6 @@ struct engine::sequence {
   sequence(std::shared_ptr<request_state> r, int s, const sampling_params& p)
     : req(std::move(r)), sample(s), samp(p) {}
 };
-
-namespace {
-
-// Length of the longest prefix of `s` that ends on a UTF-8 boundary.
-size_t utf8_complete(const std::string& s) {
-  size_t i = s.size();
-  for (size_t back = 0; back < 4 && i > 0; ++back) {
-    auto c = static_cast<unsigned char>(s[i - 1]);
-    if ((c & 0xC0) == 0x80) {
-      --i;
-      continue;
-    }
-    size_t need = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-    return s.size() - (i - 1) >= need ? s.size() : i - 1;
-  }
-  return s.size();
-}
-
-} // namespace
 
 engine::engine(std::shared_ptr<const engine_model> model, engine_options opts,
                std::unique_ptr<llama_backend> backend)
@@ -146,7 +129,7 @@ void engine::emit_token(sequence& s, int32_t token, float logprob) {
         keep = n;
         break;
       }
-  size_t ready = utf8_complete(s.pending.substr(0, s.pending.size() - keep));
+  size_t ready = base::utf8_complete_prefix(std::string_view(s.pending).substr(0, s.pending.size() - keep));
   s.req->sink({s.req->id, s.sample, token, s.pending.substr(0, ready), logprob, false,
                finish_reason::none});
   s.pending.erase(0, ready);
@@ -168,7 +151,7 @@ void engine::preempt(sequence& victim) {
 }
 
 // Every decoding sequence needs a slot for its newest token; when the pool
-// is full, the lowest-priority, youngest sequence gives its blocks up.
+// is full, the youngest sequence of the class served last gives its blocks up.
 void engine::reserve_decode_slots() {
   for (size_t i = 0; i < running_.size();) {
     auto& s = *running_[i];
@@ -190,8 +173,8 @@ void engine::reserve_decode_slots() {
       continue;
     }
     auto victim = std::min_element(running_.begin(), running_.end(), [](const auto& a, const auto& b) {
-      if (a->req->req.priority != b->req->req.priority)
-        return a->req->req.priority < b->req->req.priority;
+      if (a->req->req.cls != b->req->req.cls) // Batch before interactive.
+        return base::job_class_before(b->req->req.cls, a->req->req.cls);
       return a->req->arrival > b->req->arrival;
     });
     bool self = victim->get() == &s;
@@ -204,8 +187,8 @@ void engine::reserve_decode_slots() {
 
 void engine::admit(int& budget, std::vector<sequence*>& prefill) {
   std::stable_sort(waiting_.begin(), waiting_.end(), [](const auto& a, const auto& b) {
-    if (a->req->req.priority != b->req->req.priority)
-      return a->req->req.priority > b->req->req.priority;
+    if (a->req->req.cls != b->req->req.cls)
+      return base::job_class_before(a->req->req.cls, b->req->req.cls);
     return a->req->arrival < b->req->arrival;
   });
   while (!waiting_.empty() && budget > 0) {

@@ -5,6 +5,7 @@
 #include "gpu/kv/block_manager.hpp"
 #include "gpu/model/llama.hpp"
 #include "gpu/tokenizer/tokenizer.hpp"
+#include "runtime/base/job_class.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -15,6 +16,8 @@
 #include <vector>
 
 namespace troupe::gpu {
+
+using base::job_class;
 
 /// A loaded model as the engine needs it: weights and tokenizer. Whoever
 /// builds one keeps the weights' backing memory alive as long as it lives.
@@ -29,7 +32,7 @@ struct generation_request {
   sampling_params sampling;
   int max_tokens = 128;
   std::vector<std::string> stop; ///< Generation ends before any of these.
-  int priority = 0;              ///< Higher runs first and is preempted last.
+  job_class cls = job_class::interactive; ///< Interactive is admitted first, preempted last.
   int n_samples = 1;             ///< Parallel samples sharing the prompt's blocks.
   bool ignore_eos = false;       ///< Generate max_tokens regardless (benchmarks).
 };
@@ -73,8 +76,8 @@ struct engine_stats {
 /// step runs one forward pass over all running sequences' next tokens plus
 /// prompt chunks of newcomers, within a token budget. KV memory is paged
 /// (block_manager + kv_storage) with prefix caching; when the pool is full
-/// the lowest-priority sequence is preempted and later recomputed, never
-/// dropped or truncated. Single-threaded API: submit, cancel and step are
+/// the youngest batch sequence (else the youngest interactive one) is
+/// preempted and later recomputed, never dropped or truncated. Single-threaded API: submit, cancel and step are
 /// called from one thread (a GPU actor's worker); the forward pass itself
 /// uses `threads` cores.
 class engine {

@@ -9,7 +9,6 @@ namespace troupe::gpu {
 struct engine_worker::job {
   int64_t id = 0;
   uint64_t seq = 0;
-  job_class cls = job_class::interactive;
   int64_t cost = 0; ///< Expected work: prompt tokens plus tokens to generate.
   generation_request request;
   event_sink sink;
@@ -43,9 +42,8 @@ engine_worker::~engine_worker() {
   thread_.join();
 }
 
-int64_t engine_worker::submit(generation_request r, job_class cls, event_sink sink) {
+int64_t engine_worker::submit(generation_request r, event_sink sink) {
   auto j = std::make_unique<job>();
-  j->cls = cls;
   j->cost = int64_t(r.prompt.size()) + r.max_tokens;
   j->request = std::move(r);
   j->sink = std::move(sink);
@@ -86,7 +84,8 @@ worker_load engine_worker::load() const {
 // interactive before batch, then the cheapest, then the oldest.
 void engine_worker::admit_locked(std::vector<std::unique_ptr<job>>& out) {
   auto better = [](const std::unique_ptr<job>& a, const std::unique_ptr<job>& b) {
-    if (a->cls != b->cls) return a->cls < b->cls;
+    if (a->request.cls != b->request.cls)
+      return base::job_class_before(a->request.cls, b->request.cls);
     if (a->cost != b->cost) return a->cost < b->cost;
     return a->seq < b->seq;
   };

@@ -13,13 +13,10 @@
 // An engine on a thread of its own, for callers that must not block: a GPU
 // actor hands it requests and gets events back through callbacks, while its
 // CAF scheduler thread stays free. Requests wait in a bounded queue ordered
-// by priority class, then shortest expected job first, and enter the engine
+// by job class, then shortest expected job first, and enter the engine
 // (continuous batching) while fewer than `max_running` are running.
 
 namespace troupe::gpu {
-
-/// Scheduling class of a request: interactive work is admitted first.
-enum class job_class { interactive = 0, batch = 1 };
 
 struct worker_options {
   size_t queue_capacity = 256; ///< Requests waiting beyond the engine's free slots.
@@ -54,10 +51,11 @@ public:
   engine_worker(const engine_worker&) = delete;
   engine_worker& operator=(const engine_worker&) = delete;
 
-  /// Queues a request. Returns its id (> 0), or 0 when the queue is full
-  /// (admission control: the caller degrades or refuses; no event follows).
+  /// Queues a request; its class (`r.cls`) orders the queue, interactive
+  /// first. Returns its id (> 0), or 0 when the queue is full (admission
+  /// control: the caller degrades or refuses; no event follows).
   /// Thread-safe.
-  int64_t submit(generation_request r, job_class cls, event_sink sink);
+  int64_t submit(generation_request r, event_sink sink);
 
   /// Ends a request with `cancelled`, queued or running. Thread-safe; an
   /// unknown or finished id is ignored.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "runtime/base/error.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -28,13 +30,16 @@ struct gguf_error {
   std::string field;
   std::string message;
 
+  /// The error in the libraries' one shape: the path, the offset, and the
+  /// field folded into the message ("field 'X': message").
+  base::error as_error() const {
+    return {field.empty() ? message : "field '" + field + "': " + message, path, 0, 0, offset};
+  }
+
   /// "PATH: byte N: field 'X': message", without the field part when field
   /// is empty.
   std::string to_string() const {
-    std::string out = path + ": byte " + std::to_string(offset) + ": ";
-    if (!field.empty())
-      out += "field '" + field + "': ";
-    return out + message;
+    return as_error().to_string();
   }
 };
 

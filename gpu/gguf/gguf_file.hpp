@@ -12,9 +12,11 @@
 #include "gpu/ggml_type.hpp"
 #include "gpu/gguf/gguf_error.hpp"
 #include "gpu/gguf/gguf_value.hpp"
-#include "gpu/result.hpp"
+#include "runtime/base/result.hpp"
 
 namespace troupe::gpu {
+
+using base::result;
 
 /// One metadata key/value pair, in file order.
 /// Invariants: key is not empty and unique within its file; offset is where

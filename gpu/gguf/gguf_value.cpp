@@ -1,5 +1,7 @@
 #include "gpu/gguf/gguf_value.hpp"
 
+#include "runtime/base/utf8.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -44,19 +46,6 @@ uint64_t load_unsigned(gguf_value_type t, const unsigned char* p) {
   }
 }
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when there is
-// none (a stray continuation byte, an overlong or truncated sequence).
-size_t utf8_length(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-  if (n == 0 || c >= 0xf5 || i + n > s.size())
-    return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80)
-      return 0;
-  return n;
-}
-
 // `s` in double quotes, cut to `max_chars` bytes; control bytes and
 // invalid UTF-8 are escaped, so a token list prints on one line.
 std::string quoted(std::string_view s, size_t max_chars) {
@@ -71,7 +60,7 @@ std::string quoted(std::string_view s, size_t max_chars) {
       out += "\\n";
     } else if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
-    } else if (size_t n = c >= 0x80 ? utf8_length(s, i) : 0; n != 0) {
+    } else if (size_t n = c >= 0x80 ? base::utf8_valid_length(s, i) : 0; n != 0) {
       out.append(s.substr(i, n));
       i += n;
       continue;

@@ -1,13 +1,9 @@
 #include "gpu/gguf/gguf_writer.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include "runtime/base/atomic_write.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <cstring>
+#include <string_view>
 
 namespace troupe::gpu {
 
@@ -70,21 +66,6 @@ gguf_meta copy_array(const gguf_value& v) {
       return gguf_meta::arrays(std::move(items));
     }
   }
-}
-
-// Writes all `n` bytes at `p` to `fd`, retrying short writes.
-bool write_all(int fd, const void* p, size_t n) {
-  const auto* bytes = static_cast<const unsigned char*>(p);
-  while (n > 0) {
-    const ssize_t k = ::write(fd, bytes, n);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0)
-      return false;
-    bytes += k;
-    n -= static_cast<size_t>(k);
-  }
-  return true;
 }
 
 } // namespace
@@ -267,46 +248,22 @@ std::vector<unsigned char> gguf_writer::to_bytes() const {
 }
 
 result<uint64_t, gguf_error> gguf_writer::write(const std::string& path) const {
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0)
-    return gguf_error{path, 0, "",
-                      "cannot create a temporary file beside it: "
-                        + std::string(std::strerror(errno))};
-  uint64_t written = 0;
-  auto put = [&](const void* p, size_t n) {
-    if (!write_all(fd, p, n))
-      return false;
-    written += n;
-    return true;
-  };
   const std::vector<unsigned char> zeros(alignment_, 0);
   const std::vector<unsigned char> start = head();
-  bool ok = put(start.data(), start.size());
-  for (size_t i = 0; ok && i < tensors_.size(); ++i) {
-    const auto& t = tensors_[i];
-    ok = put(t.data, t.size)
-         && put(zeros.data(), align_up(t.size, alignment_) - t.size);
-  }
-  std::string failed; // the first step that failed, with errno's text
-  auto fail = [&](const char* step) {
-    if (failed.empty())
-      failed = std::string(step) + " the file: " + std::strerror(errno);
+  const auto view = [](const void* p, size_t n) {
+    return std::string_view(static_cast<const char*>(p), n);
   };
-  if (!ok)
-    fail("cannot write");
-  else if (::fchmod(fd, 0644) != 0) // mkostemp made it 0600
-    fail("cannot set the mode of");
-  else if (::fsync(fd) != 0)
-    fail("cannot flush");
-  if (::close(fd) != 0)
-    fail("cannot close");
-  if (failed.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
-    fail("cannot rename the temporary file over");
-  if (failed.empty())
-    return written;
-  ::unlink(tmp.c_str());
-  return gguf_error{path, written, "", failed};
+  std::vector<std::string_view> parts = {view(start.data(), start.size())};
+  uint64_t total = start.size();
+  for (const auto& t : tensors_) {
+    const size_t pad = align_up(t.size, alignment_) - t.size;
+    parts.push_back(view(t.data, t.size));
+    parts.push_back(view(zeros.data(), pad));
+    total += t.size + pad;
+  }
+  if (auto err = base::atomic_write_parts(path, parts))
+    return gguf_error{path, err->offset.value_or(0), "", err->message};
+  return total;
 }
 
 } // namespace troupe::gpu

@@ -12,10 +12,12 @@
 #include "gpu/ggml_type.hpp"
 #include "gpu/gguf/gguf_error.hpp"
 #include "gpu/gguf/gguf_value.hpp"
-#include "gpu/result.hpp"
 #include "gpu/status.hpp"
+#include "runtime/base/result.hpp"
 
 namespace troupe::gpu {
+
+using base::result;
 
 /// An owning metadata value for gguf_writer: any of the 13 GGUF types,
 /// arrays of arrays included.

@@ -3,6 +3,8 @@
 
 #include "gpu/cpu/matmul.hpp"
 
+#include <optional>
+
 namespace troupe::gpu {
 
 namespace {
@@ -11,11 +13,11 @@ class loader {
 public:
   explicit loader(const gguf_file& f) : f_(f) {}
 
-  std::string error;
+  std::optional<model_error> error; ///< The first failure, if any.
 
   bool fail(std::string msg) {
-    if (error.empty())
-      error = std::move(msg);
+    if (!error)
+      error = model_error{std::move(msg), f_.path()};
     return false;
   }
 
@@ -23,7 +25,8 @@ public:
   T required(Get get, const std::string& key) {
     auto r = get(key);
     if (!r) {
-      fail(r.error().to_string());
+      if (!error)
+        error = r.error().as_error();
       return T{};
     }
     return r.value();
@@ -78,7 +81,7 @@ bool read_hparams(loader& L, const gguf_file& f, llama_hparams& hp) {
   hp.n_ctx_train = int(L.u32_or("llama.context_length", 2048));
   hp.rms_eps = L.f32_or("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   hp.rope_base = L.f32_or("llama.rope.freq_base", 10000.f);
-  if (!L.error.empty())
+  if (L.error)
     return false;
   if (hp.n_embd <= 0 || hp.n_layer <= 0 || hp.n_ff <= 0 || hp.n_head <= 0 || hp.n_head_kv <= 0
       || hp.n_embd % hp.n_head != 0 || hp.n_head % hp.n_head_kv != 0 || hp.n_layer > 1024
@@ -95,17 +98,17 @@ bool read_hparams(loader& L, const gguf_file& f, llama_hparams& hp) {
     hp.rope_scale = L.f32_or("llama.rope.scaling.factor", 1.f);
   if (!(hp.rope_scale > 0) || !(hp.rope_base > 0) || !(hp.rms_eps > 0))
     return L.fail("rope base, rope scale and rms epsilon must be positive");
-  return L.error.empty();
+  return !L.error;
 }
 
 } // namespace
 
 result<vocab, model_error> vocab_from_gguf(const gguf_file& f) {
   vocab v;
-  auto fail = [&](const std::string& msg) { return model_error{f.path(), msg}; };
+  auto fail = [&](const std::string& msg) { return model_error{msg, f.path()}; };
   auto model = f.get_string("tokenizer.ggml.model");
   if (!model)
-    return fail(model.error().to_string());
+    return model.error().as_error();
   if (model.value() == "llama")
     v.model = vocab::model_kind::spm;
   else if (model.value() == "gpt2")
@@ -115,7 +118,7 @@ result<vocab, model_error> vocab_from_gguf(const gguf_file& f) {
                 + "' (troupe reads 'llama' and 'gpt2')");
   auto tokens = f.get_strings("tokenizer.ggml.tokens");
   if (!tokens)
-    return fail(tokens.error().to_string());
+    return tokens.error().as_error();
   for (auto t : tokens.value())
     v.tokens.emplace_back(t);
   if (f.find("tokenizer.ggml.scores")) {
@@ -134,7 +137,7 @@ result<vocab, model_error> vocab_from_gguf(const gguf_file& f) {
   if (v.model == vocab::model_kind::bpe) {
     auto merges = f.get_strings("tokenizer.ggml.merges");
     if (!merges)
-      return fail(merges.error().to_string());
+      return merges.error().as_error();
     for (auto m : merges.value())
       v.merges.emplace_back(m);
     if (auto pre = f.get_string("tokenizer.ggml.pre"))
@@ -169,12 +172,13 @@ result<std::shared_ptr<const engine_model>, model_error>
 load_model(std::shared_ptr<const gguf_file> file) {
   const auto& f = *file;
   if (f.architecture() != "llama")
-    return model_error{f.path(), "unsupported architecture '" + std::string(f.architecture())
-                                   + "': troupe runs Llama-family models (general.architecture = llama)"};
+    return model_error{"unsupported architecture '" + std::string(f.architecture())
+                         + "': troupe runs Llama-family models (general.architecture = llama)",
+                       f.path()};
   loader L(f);
   llama_weights w;
   if (!read_hparams(L, f, w.hp))
-    return model_error{f.path(), L.error};
+    return *L.error;
   auto voc = vocab_from_gguf(f);
   if (!voc)
     return voc.error();
@@ -185,7 +189,7 @@ load_model(std::shared_ptr<const gguf_file> file) {
   w.tok_embd = L.matrix("token_embd.weight", d, hp.n_vocab);
   w.output_norm = L.vector("output_norm.weight", d);
   w.output = f.tensor("output.weight") ? L.matrix("output.weight", d, hp.n_vocab) : w.tok_embd;
-  for (int i = 0; i < hp.n_layer && L.error.empty(); ++i) {
+  for (int i = 0; i < hp.n_layer && !L.error; ++i) {
     std::string p = "blk." + std::to_string(i) + ".";
     llama_layer l;
     l.attn_norm = L.vector(p + "attn_norm.weight", d);
@@ -199,8 +203,8 @@ load_model(std::shared_ptr<const gguf_file> file) {
     l.w_down = L.matrix(p + "ffn_down.weight", hp.n_ff, d);
     w.layers.push_back(std::move(l));
   }
-  if (!L.error.empty())
-    return model_error{f.path(), L.error};
+  if (L.error)
+    return *L.error;
   auto m = std::make_shared<engine_model>(engine_model{std::move(w), tokenizer(std::move(voc).value()), file});
   return std::shared_ptr<const engine_model>(std::move(m));
 }
@@ -208,7 +212,7 @@ load_model(std::shared_ptr<const gguf_file> file) {
 result<std::shared_ptr<const engine_model>, model_error> load_model(const std::string& path) {
   auto f = gguf_file::open(path);
   if (!f)
-    return model_error{path, f.error().to_string()};
+    return f.error().as_error();
   return load_model(std::make_shared<const gguf_file>(std::move(f).value()));
 }
 

@@ -2,23 +2,23 @@
 
 #include "gpu/engine/engine.hpp"
 #include "gpu/gguf/gguf_file.hpp"
-#include "gpu/result.hpp"
 #include "gpu/tokenizer/vocab.hpp"
+#include "runtime/base/error.hpp"
+#include "runtime/base/result.hpp"
 
 #include <memory>
 #include <string>
 
 namespace troupe::gpu {
 
-/// Why a model could not be loaded: the file, and what is wrong with it
-/// (a GGUF defect with its byte offset, an unsupported architecture, a
-/// missing or misshapen tensor, bad hyperparameters).
-struct model_error {
-  std::string path;
-  std::string message;
+using base::result;
 
-  std::string to_string() const { return path + ": " + message; }
-};
+/// Why a model could not be loaded (or synthesized): `path` is the file and
+/// `message` what is wrong with it, without the path (an unsupported
+/// architecture, a missing or misshapen tensor, bad hyperparameters; for a
+/// GGUF defect "field 'X': ..." with `offset` set). to_string() prints
+/// "PATH: message" or "PATH: byte N: field 'X': ...".
+using model_error = base::error;
 
 /// Maps the GGUF file at `path` and prepares it for the engine: checks the
 /// architecture is Llama, reads hyperparameters, binds and shape-checks

@@ -58,7 +58,7 @@ void synth_vocab(int n, std::vector<std::string>& tokens, std::vector<float>& sc
 
 result<uint64_t, model_error> synth_model(const synth_shape& s, ggml_type type,
                                           const std::string& path, uint64_t seed) {
-  auto fail = [&](const std::string& msg) { return model_error{path, msg}; };
+  auto fail = [&](const std::string& msg) { return model_error{msg, path}; };
   const auto* traits = ggml_traits(static_cast<uint32_t>(type));
   if (!traits || s.dim % traits->block_size != 0 || s.hidden % traits->block_size != 0)
     return fail("cannot synthesize type " + std::string(traits ? traits->name : "?")
@@ -133,7 +133,7 @@ result<uint64_t, model_error> synth_model(const synth_shape& s, ggml_type type,
       return fail(st.message());
   auto written = w.write(path);
   if (!written)
-    return fail(written.error().to_string());
+    return written.error().as_error();
   return written.value();
 }
 

@@ -2,13 +2,15 @@
 
 #include "gpu/ggml_type.hpp"
 #include "gpu/model/model_load.hpp"
-#include "gpu/result.hpp"
+#include "runtime/base/result.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace troupe::gpu {
+
+using base::result;
 
 /// A Llama shape for synthesized models (llama2.c's TinyStories family and
 /// a tiny one for tests).

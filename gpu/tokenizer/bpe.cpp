@@ -2,7 +2,7 @@
 #include "gpu/tokenizer/bpe.hpp"
 
 #include "gpu/tokenizer/tokenizer.hpp"
-#include "gpu/tokenizer/utf8.hpp"
+#include "runtime/base/utf8.hpp"
 
 #include <pcre2.h>
 
@@ -47,11 +47,9 @@ void split(const pcre2_code* re, std::string_view text, std::vector<std::string_
     if (b > pos)
       out.push_back(text.substr(pos, b - pos));
     if (e == b) { // Empty match: step one code point to make progress.
-      size_t step = 1;
-      while (b + step < text.size() && (static_cast<unsigned char>(text[b + step]) & 0xC0) == 0x80)
-        ++step;
-      out.push_back(text.substr(b, step));
-      pos = b + step;
+      const size_t next = base::utf8_next(text, b);
+      out.push_back(text.substr(b, next - b));
+      pos = next;
       continue;
     }
     out.push_back(text.substr(b, e - b));
@@ -62,21 +60,6 @@ void split(const pcre2_code* re, std::string_view text, std::vector<std::string_
   pcre2_match_data_free(md);
 }
 
-std::string encode_cp(uint32_t cp) {
-  std::string s;
-  if (cp < 0x80) {
-    s += char(cp);
-  } else if (cp < 0x800) {
-    s += char(0xC0 | (cp >> 6));
-    s += char(0x80 | (cp & 0x3F));
-  } else {
-    s += char(0xE0 | (cp >> 12));
-    s += char(0x80 | ((cp >> 6) & 0x3F));
-    s += char(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
-
 struct byte_maps {
   std::array<std::string, 256> to_unicode;
   std::map<std::string, unsigned char> to_byte;
@@ -85,7 +68,7 @@ struct byte_maps {
     uint32_t next = 256;
     for (int b = 0; b < 256; ++b) {
       bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-      to_unicode[size_t(b)] = encode_cp(printable ? uint32_t(b) : next++);
+      base::utf8_append(to_unicode[size_t(b)], printable ? uint32_t(b) : next++);
       to_byte[to_unicode[size_t(b)]] = static_cast<unsigned char>(b);
     }
   }
@@ -134,7 +117,7 @@ std::string bpe_token_bytes(const std::string& text) {
   std::string out;
   const auto& m = maps().to_byte;
   for (size_t i = 0; i < text.size();) {
-    size_t n = std::min(utf8_len(static_cast<unsigned char>(text[i])), text.size() - i);
+    size_t n = base::utf8_char_bytes(text, i);
     auto it = m.find(text.substr(i, n));
     if (it != m.end())
       out += static_cast<char>(it->second);
@@ -158,7 +141,7 @@ void tokenizer::encode_bpe(std::string_view text, std::vector<int32_t>& out) con
     }
     std::vector<sym> syms;
     for (size_t i = 0; i < mapped.size();) {
-      size_t n = std::min(utf8_len(static_cast<unsigned char>(mapped[i])), mapped.size() - i);
+      size_t n = base::utf8_char_bytes(mapped, i);
       int idx = static_cast<int>(syms.size());
       syms.push_back({idx - 1, idx + 1, mapped.substr(i, n)});
       i += n;
@@ -199,7 +182,7 @@ void tokenizer::encode_bpe(std::string_view text, std::vector<int32_t>& out) con
       }
       const auto& t = syms[size_t(i)].text; // Unknown merge result: per character.
       for (size_t k = 0; k < t.size();) {
-        size_t n = std::min(utf8_len(static_cast<unsigned char>(t[k])), t.size() - k);
+        size_t n = base::utf8_char_bytes(t, k);
         int32_t id = find(t.substr(k, n));
         if (id >= 0)
           out.push_back(id);

@@ -2,7 +2,7 @@
 // U+2581, then adjacent symbols merge greedily by the score of the token
 // their concatenation forms; what no token covers falls back to bytes.
 #include "gpu/tokenizer/tokenizer.hpp"
-#include "gpu/tokenizer/utf8.hpp"
+#include "runtime/base/utf8.hpp"
 
 #include <queue>
 #include <tuple>
@@ -46,7 +46,7 @@ void tokenizer::encode_spm(std::string_view raw, bool space_prefix,
   }
   std::vector<symbol> syms;
   for (size_t i = 0; i < text.size();) {
-    size_t n = std::min(utf8_len(static_cast<unsigned char>(text[i])), text.size() - i);
+    size_t n = base::utf8_char_bytes(text, i);
     int idx = static_cast<int>(syms.size());
     syms.push_back({idx - 1, idx + 1, i, n});
     i += n;

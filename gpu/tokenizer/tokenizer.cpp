@@ -1,5 +1,4 @@
 #include "gpu/tokenizer/tokenizer.hpp"
-#include "gpu/tokenizer/utf8.hpp"
 
 #include "gpu/tokenizer/bpe.hpp"
 

@@ -148,6 +148,20 @@ TEST_F(messages_test, every_message_type_round_trips) {
   EXPECT_EQ(rs.outputs_json, round_trip(run_atom_v, rs).outputs_json);
 }
 
+TEST_F(messages_test, the_job_class_travels_as_itself) {
+  for (auto cls : {base::job_class::interactive, base::job_class::batch}) {
+    step_job job;
+    job.cls = cls;
+    EXPECT_EQ(cls, round_trip(execute_atom_v, job).cls);
+    generation_job g;
+    g.cls = cls;
+    EXPECT_EQ(cls, round_trip(generate_atom_v, g).cls);
+    // CAF prints it by name (base::to_string), not as "<unprintable>".
+    EXPECT_NE(caf::deep_to_string(g).find(base::to_string(cls)), std::string::npos)
+      << caf::deep_to_string(g);
+  }
+}
+
 TEST(records, step_record_round_trips_exactly) {
   runtime::step_record r;
   r.key = "summary";

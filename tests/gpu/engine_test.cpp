@@ -191,7 +191,7 @@ TEST_F(engine_test, randomized_stress_on_a_tiny_pool_completes_everything) {
     int n_new = int(rng() % 3);
     for (int k = 0; k < n_new; ++k) {
       auto r = request(1 + int(rng() % 40), 1 + int(rng() % 30), 300 + int(rng() % 3) * 11);
-      r.priority = int(rng() % 3);
+      r.cls = rng() % 3 == 0 ? job_class::batch : job_class::interactive;
       r.n_samples = 1 + int(rng() % 3);
       r.sampling.temperature = rng() % 2 ? 0.f : 0.8f;
       r.sampling.seed = rng();

@@ -28,8 +28,10 @@ protected:
     model_ = m.value();
   }
 
-  generation_request request(const std::string& prompt, int max_tokens) {
+  generation_request request(const std::string& prompt, int max_tokens,
+                             job_class cls = job_class::interactive) {
     generation_request r;
+    r.cls = cls;
     r.prompt = model_->tok.encode(prompt, true, false);
     r.max_tokens = max_tokens;
     return r;
@@ -75,7 +77,7 @@ TEST_F(engine_worker_test, requests_from_many_threads_match_the_engine) {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < results.size(); ++i)
     threads.emplace_back([&, i] {
-      EXPECT_GT(w.submit(request(prompts[i % prompts.size()], 40), job_class::interactive,
+      EXPECT_GT(w.submit(request(prompts[i % prompts.size()], 40, job_class::interactive),
                          results[i].sink()),
                 0);
     });
@@ -101,7 +103,7 @@ TEST_F(engine_worker_test, a_full_queue_refuses_and_counts) {
   std::vector<collector*> cs = {&a, &b, &c, &d};
   int64_t refused_id = -1;
   for (auto* col : cs) {
-    int64_t id = w.submit(request("Once upon a time", 60), job_class::batch, col->sink());
+    int64_t id = w.submit(request("Once upon a time", 60, job_class::batch), col->sink());
     if (id == 0) {
       refused_id = id;
       break;
@@ -132,11 +134,11 @@ TEST_F(engine_worker_test, interactive_and_short_jobs_are_admitted_first) {
   };
   collector blocker, long_batch, short_batch, inter;
   // Occupies the single running slot while the others queue up.
-  w.submit(request("Once upon a time", 120), job_class::batch, tagged("blocker", blocker));
+  w.submit(request("Once upon a time", 120, job_class::batch), tagged("blocker", blocker));
   while (w.load().running == 0) std::this_thread::yield();
-  w.submit(request("Once upon a time", 100), job_class::batch, tagged("long", long_batch));
-  w.submit(request("Once upon a time", 10), job_class::batch, tagged("short", short_batch));
-  w.submit(request("Once upon a time", 100), job_class::interactive, tagged("inter", inter));
+  w.submit(request("Once upon a time", 100, job_class::batch), tagged("long", long_batch));
+  w.submit(request("Once upon a time", 10, job_class::batch), tagged("short", short_batch));
+  w.submit(request("Once upon a time", 100, job_class::interactive), tagged("inter", inter));
   for (auto* c : {&blocker, &long_batch, &short_batch, &inter})
     c->done.get_future().wait();
   EXPECT_EQ((std::vector<std::string>{"blocker", "inter", "short", "long"}), order);
@@ -148,9 +150,9 @@ TEST_F(engine_worker_test, cancel_and_shutdown_end_every_request_once) {
     worker_options o;
     o.max_running = 1;
     engine_worker w(model_, {}, o);
-    int64_t r = w.submit(request("Once upon a time", 400), job_class::batch, running.sink());
-    int64_t q = w.submit(request("Once upon a time", 120), job_class::batch, queued.sink());
-    w.submit(request("Once upon a time", 120), job_class::batch, left.sink());
+    int64_t r = w.submit(request("Once upon a time", 400, job_class::batch), running.sink());
+    int64_t q = w.submit(request("Once upon a time", 120, job_class::batch), queued.sink());
+    w.submit(request("Once upon a time", 120, job_class::batch), left.sink());
     w.cancel(q);
     w.cancel(r);
     running.done.get_future().wait();

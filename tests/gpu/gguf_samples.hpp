@@ -41,7 +41,7 @@ std::unique_ptr<gguf_sample> make_sample(sample_kind kind);
 std::vector<std::pair<sample_kind, std::string>> sample_kinds();
 
 /// Parses `bytes` with gguf_file::from_bytes under the name "test.gguf".
-gpu::result<gpu::gguf_file, gpu::gguf_error>
+base::result<gpu::gguf_file, gpu::gguf_error>
 parse(const std::vector<unsigned char>& bytes);
 
 /// SmolLM2-135M-Instruct.Q4_1.gguf in the repository's models/ (put there

@@ -1,7 +1,7 @@
 // run_tool for every built-in tool but http_get (see http_client_test.cpp),
 // on real files in temp dirs and real programs.
 
-#include "dsl/source.hpp"
+#include "runtime/base/utf8.hpp"
 #include "runtime/tools.hpp"
 #include "tests/runtime/test_files.hpp"
 
@@ -101,8 +101,8 @@ TEST_F(tools_test, ChunkTextKeepsUtf8AndItsInvariants) {
       std::string rebuilt;
       for (size_t i = 0; i < chunks.size(); ++i) {
         const std::string& c = chunks[i];
-        ASSERT_EQ(dsl::utf8_invalid_at(c), std::string::npos) << "size " << size;
-        ASSERT_LE(dsl::utf8_length(c), static_cast<size_t>(size));
+        ASSERT_EQ(base::utf8_invalid_at(c), std::string::npos) << "size " << size;
+        ASSERT_LE(base::utf8_length(c), static_cast<size_t>(size));
         ASSERT_FALSE(c.empty());
         if (i == 0) {
           rebuilt = c;
@@ -152,7 +152,7 @@ TEST_F(tools_test, JsonParseErrorsCarryLineAndColumn) {
   // The message quotes the bad input, made printable.
   const std::string bad_utf8 = error_of("json_parse", {{"text", "[\"a\xff\"]"}});
   EXPECT_HAS(bad_utf8, "line 1");
-  EXPECT_EQ(dsl::utf8_invalid_at(bad_utf8), std::string::npos) << bad_utf8;
+  EXPECT_EQ(base::utf8_invalid_at(bad_utf8), std::string::npos) << bad_utf8;
   EXPECT_HAS(error_of("json_parse", {{"text", std::string(100000, '[')}}),
              "nests deeper than 1000 levels");
 }

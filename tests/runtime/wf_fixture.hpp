@@ -16,7 +16,7 @@ namespace troupe::test {
 
 class wf_fixture {
 public:
-  using result_t = runtime::result<runtime::value, runtime::eval_error>;
+  using result_t = base::result<runtime::value, runtime::eval_error>;
 
   /// Compiles `text`; the test fails (fatally) if it does not check.
   explicit wf_fixture(std::string text, const std::string& workflow = "t")

@@ -5,11 +5,12 @@
 #include <utility>
 #include <variant>
 
-namespace troupe::runtime {
+namespace troupe::base {
 
 /// A value of type T, or the error E that says why there is none. The
-/// runtime's plain classes return these for expected failures (a missing or
-/// corrupt model file) instead of throwing; actors turn them into replies.
+/// libraries return these for expected failures (a missing or corrupt file,
+/// a bad argument) instead of throwing, so that no exception crosses into an
+/// actor; actors turn them into replies.
 /// Invariants: holds exactly one of a T and an E. T and E differ.
 template <class T, class E>
 class result {
@@ -24,10 +25,12 @@ public:
   result(E error) : data_(std::in_place_index<1>, std::move(error)) {
   }
 
+  /// True when a value is held.
   bool ok() const noexcept {
     return data_.index() == 0;
   }
 
+  /// ok().
   explicit operator bool() const noexcept {
     return ok();
   }
@@ -50,8 +53,14 @@ public:
     return std::get<1>(data_);
   }
 
+  /// The error, moved out. Precondition: !ok().
+  E&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(data_));
+  }
+
 private:
   std::variant<T, E> data_;
 };
 
-} // namespace troupe::runtime
+} // namespace troupe::base
