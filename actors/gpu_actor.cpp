@@ -152,17 +152,8 @@ private:
       caf::anon_send(r, l);
   }
 
-  load_report current_load() const {
-    auto l = worker_->load();
-    load_report r;
-    r.node = opts_.node;
-    r.model = opts_.model_name;
-    r.queued = l.queued;
-    r.running = l.running;
-    r.kv_occupancy = l.kv_occupancy;
-    r.ms_per_token = l.ms_per_token;
-    r.refused = l.refused;
-    return r;
+  model_load current_load() const {
+    return model_load{opts_.node, opts_.model_name, worker_->load()};
   }
 
   std::unique_ptr<gpu::engine_worker> worker_;

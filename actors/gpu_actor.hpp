@@ -21,13 +21,13 @@ namespace troupe::actors {
 ///   (generate_atom, generation_job) -> generation_result
 ///   (generate_atom, generation_job, caf::actor listener) -> generation_result,
 ///       sending token_chunk messages to `listener` while decoding
-///   (load_atom) -> load_report
+///   (load_atom) -> model_load
 /// A full queue (admission control) or a prompt that does not fit answers
 /// with ok = false and a reason; never a crash.
 using gpu_actor = caf::typed_actor<
   caf::replies_to<generate_atom, generation_job>::with<generation_result>,
   caf::replies_to<generate_atom, generation_job, caf::actor>::with<generation_result>,
-  caf::replies_to<load_atom>::with<load_report>>;
+  caf::replies_to<load_atom>::with<model_load>>;
 
 struct gpu_actor_options {
   std::string node;                 ///< Node name for load reports.
@@ -35,7 +35,7 @@ struct gpu_actor_options {
   gpu::engine_options engine;
   gpu::worker_options worker;
   gpu::device_kind device = gpu::device_kind::automatic;
-  /// Receive a load_report whenever a request enters or leaves (routers).
+  /// Receive a model_load whenever a request enters or leaves (routers).
   std::vector<caf::actor> load_listeners;
 };
 

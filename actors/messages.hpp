@@ -13,6 +13,7 @@
 #include "caf/type_id.hpp"
 
 #include "runtime/base/job_class.hpp"
+#include "runtime/base/load_report.hpp"
 
 namespace troupe::actors {
 
@@ -154,21 +155,16 @@ typename Inspector::result_type inspect(Inspector& f, token_chunk& x) {
   return f(caf::meta::type_name("token_chunk"), x.request, x.text, x.done);
 }
 
-/// How busy a GPU actor is, as it reports to routers.
-struct load_report {
+/// One model's load on one node, as its GPU actor reports it to routers.
+struct model_load {
   std::string node;
   std::string model;
-  std::int64_t queued = 0;
-  std::int64_t running = 0;
-  double kv_occupancy = 0;
-  double ms_per_token = 0;
-  std::int64_t refused = 0;
+  base::load_report load;
 };
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, load_report& x) {
-  return f(caf::meta::type_name("load_report"), x.node, x.model, x.queued, x.running,
-           x.kv_occupancy, x.ms_per_token, x.refused);
+typename Inspector::result_type inspect(Inspector& f, model_load& x) {
+  return f(caf::meta::type_name("model_load"), x.node, x.model, x.load);
 }
 
 /// The router's decision: chosen models in utility order, every candidate's
@@ -298,7 +294,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::generation_job))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::generation_result))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::token_chunk))
-  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::load_report))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::model_load))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::route_request))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::route_reply))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::call_report))
@@ -320,7 +316,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   /// (generate_atom, generation_job, caf::actor listener) streaming
   /// token_chunk messages to the listener before the reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, generate_atom, "generate")
-  /// gpu actor: (load_atom) -> load_report.
+  /// gpu actor: (load_atom) -> model_load.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, load_atom, "load")
   /// router: (route_atom, runtime::route_request) -> route_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, route_atom, "route")

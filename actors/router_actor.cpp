@@ -28,14 +28,9 @@ public:
         reply.explain = runtime::explain(d.value());
         return reply;
       },
-      [this](const load_report& l) {
-        runtime::load_report r;
-        r.queue_len = l.queued;
-        r.active = l.running;
-        r.kv_occupancy = l.kv_occupancy;
-        r.ms_per_token = l.ms_per_token;
-        r.updated_at = runtime::router_clock::now();
-        router_.report_load(l.model, r); // Unknown models are not ours to route.
+      [this](const model_load& l) {
+        // Unknown models are not ours to route.
+        router_.report_load(l.model, l.load, runtime::router_clock::now());
       },
       [this](const runtime::call_report& r) {
         router_.learn(r, runtime::router_clock::now()); // Unknown models are not ours.

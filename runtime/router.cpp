@@ -224,7 +224,7 @@ result<router, router_error> router::create(std::vector<dsl::ir::model> models,
   for (auto& m : models) {
     if (auto e = check_model(m))
       return *e;
-    states.push_back(model_state{std::move(m), {}, {}, {}, {}, 0, {}});
+    states.push_back(model_state{std::move(m), {}, {}, {}, {}, {}, 0, {}});
   }
   std::sort(states.begin(), states.end(),
             [](const model_state& a, const model_state& b) { return a.decl.name < b.decl.name; });
@@ -253,7 +253,7 @@ const router::model_state* router::find(const std::string& name) const {
 
 /// Expected wait before `m` could serve the request, from its fresh load
 /// report (0 without one):
-///   wait = service × (queue_len + k² / (1 − k)),  k = min(kv_occupancy, 0.99)
+///   wait = service × (queued + k² / (1 − k)),  k = min(kv_occupancy, 0.99)
 /// where service is the measured mean call time when known, else
 /// ms_per_token × max_tokens when both are known, else the declared latency.
 /// Each queued request costs one service time. The KV term is 0 for an idle
@@ -264,7 +264,7 @@ const router::model_state* router::find(const std::string& name) const {
 /// slowdown they cause already shows in ms_per_token.
 double router::expected_wait(const model_state& m, const route_request& request,
                              router_clock::time_point now) const {
-  if (!m.load || now - m.load->updated_at > options_.load_horizon)
+  if (!m.load || now - m.load_at > options_.load_horizon)
     return 0;
   double service = m.decl.latency_ms;
   if (m.service_ms)
@@ -273,7 +273,7 @@ double router::expected_wait(const model_state& m, const route_request& request,
     service = m.load->ms_per_token * static_cast<double>(request.max_tokens);
   service = std::min(service, max_ms);
   const double k = std::min(m.load->kv_occupancy, kv_cap);
-  const double wait = service * (static_cast<double>(m.load->queue_len) + k * k / (1 - k));
+  const double wait = service * (static_cast<double>(m.load->queued) + k * k / (1 - k));
   return std::min(wait, max_ms);
 }
 
@@ -402,12 +402,13 @@ result<route_decision, router_error> router::choose(const route_request& req,
 }
 
 std::optional<router_error> router::report_load(const std::string& model,
-                                                const load_report& report) {
+                                                const base::load_report& report,
+                                                router_clock::time_point at) {
   model_state* m = find(model);
   if (!m)
     return unknown_model(model);
-  if (report.queue_len < 0 || report.active < 0)
-    return bad_input("load report of '" + model + "' has a negative queue_len or active");
+  if (report.queued < 0 || report.running < 0)
+    return bad_input("load report of '" + model + "' has a negative queued or running");
   if (!finite_in(report.kv_occupancy, 0, 1))
     return bad_input("load report of '" + model + "' has kv_occupancy "
                      + std::to_string(report.kv_occupancy) + "; it must be between 0 and 1");
@@ -415,6 +416,7 @@ std::optional<router_error> router::report_load(const std::string& model,
     return bad_input("load report of '" + model + "' has ms_per_token "
                      + std::to_string(report.ms_per_token) + "; it must be finite and >= 0");
   m->load = report;
+  m->load_at = at;
   return std::nullopt;
 }
 
@@ -503,11 +505,11 @@ value router::snapshot(router_clock::time_point now) const {
       learned[domain] = acc;
     value load = nullptr;
     if (m.load) {
-      const double age = ms_double(now - m.load->updated_at).count();
-      load = {{"queue_len", m.load->queue_len},   {"active", m.load->active},
+      const double age = ms_double(now - m.load_at).count();
+      load = {{"queued", m.load->queued},   {"running", m.load->running},
               {"kv_occupancy", m.load->kv_occupancy},
               {"ms_per_token", m.load->ms_per_token}, {"age_ms", age},
-              {"stale", now - m.load->updated_at > options_.load_horizon}};
+              {"stale", now - m.load_at > options_.load_horizon}};
     }
     value cool = nullptr;
     if (m.cool_until && *m.cool_until > now)

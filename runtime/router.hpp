@@ -2,6 +2,7 @@
 
 #include "dsl/checked_graph.hpp"
 #include "dsl/ir.hpp"
+#include "runtime/base/load_report.hpp"
 #include "runtime/base/result.hpp"
 #include "runtime/value.hpp"
 
@@ -33,14 +34,6 @@ struct router_options {
   std::chrono::milliseconds cooldown_max{300000}; ///< Cap of the doubling; >= cooldown.
 };
 
-/// What a GPU actor last reported about one model it serves.
-struct load_report {
-  int64_t queue_len = 0;   ///< Requests waiting to start; >= 0.
-  int64_t active = 0;      ///< Requests decoding now; >= 0.
-  double kv_occupancy = 0; ///< Fraction of the KV pool in use, 0..1.
-  double ms_per_token = 0; ///< Recent decode speed; 0 = not known yet.
-  router_clock::time_point updated_at;
-};
 
 /// How a model call ended. Verification results go to record_verification.
 enum class call_outcome { ok, error, timeout };
@@ -204,7 +197,10 @@ public:
 
   /// Stores the latest load of `model`, replacing the previous report.
   /// Returns an error for an unknown model or values out of range.
-  std::optional<router_error> report_load(const std::string& model, const load_report& report);
+  /// `at` is when it arrived: reports older than load_horizon are ignored.
+  std::optional<router_error> report_load(const std::string& model,
+                                          const base::load_report& report,
+                                          router_clock::time_point at);
 
   /// Records how a call to `model` ended at `now`. `elapsed` (for ok calls)
   /// feeds the measured service time. After failures_to_cool consecutive
@@ -244,7 +240,8 @@ private:
   struct model_state {
     dsl::ir::model decl;
     std::map<std::string, double> learned; ///< domain -> EWMA of verifier passes
-    std::optional<load_report> load;
+    std::optional<base::load_report> load;
+    router_clock::time_point load_at; ///< When `load` arrived.
     std::optional<double> service_ms; ///< EWMA of measured ok-call times
     std::optional<router_clock::time_point> cool_until;
     int cooldowns = 0; ///< Cooldowns since the last success.

@@ -75,7 +75,7 @@ void engine_worker::cancel(int64_t id) {
   cv_.notify_all();
 }
 
-worker_load engine_worker::load() const {
+base::load_report engine_worker::load() const {
   std::lock_guard<std::mutex> lock(mu_);
   return load_;
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "runtime/base/load_report.hpp"
+
 #include "gpu/engine/engine.hpp"
 
 #include <condition_variable>
@@ -21,16 +23,6 @@ namespace troupe::gpu {
 struct worker_options {
   size_t queue_capacity = 256; ///< Requests waiting beyond the engine's free slots.
   size_t max_running = 32;     ///< Requests in the engine at once.
-};
-
-/// What a worker is doing, for routing by load. Read at any time.
-struct worker_load {
-  int64_t queued = 0;          ///< Waiting to enter the engine.
-  int64_t running = 0;         ///< Inside the engine.
-  double kv_occupancy = 0;     ///< Used blocks / all blocks, 0..1.
-  double ms_per_token = 0;     ///< Recent decode time per generated token (0: none yet).
-  int64_t completed = 0;       ///< Requests finished since start.
-  int64_t refused = 0;         ///< Requests refused because the queue was full.
 };
 
 /// Callback for a request's events; runs on the worker thread, must not
@@ -61,7 +53,7 @@ public:
   /// unknown or finished id is ignored.
   void cancel(int64_t id);
 
-  worker_load load() const;             ///< Thread-safe snapshot.
+  base::load_report load() const;       ///< What it is doing now; thread-safe.
   /// True when called from inside an event sink (the worker's own thread),
   /// where destroying the worker would mean joining itself.
   bool on_worker_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
@@ -82,7 +74,7 @@ private:
   std::condition_variable cv_;
   std::vector<std::unique_ptr<job>> queue_;  ///< Guarded by mu_.
   std::vector<int64_t> cancels_;             ///< Guarded by mu_.
-  worker_load load_;                         ///< Guarded by mu_.
+  base::load_report load_;                   ///< Guarded by mu_.
   int64_t next_id_ = 1;                      ///< Guarded by mu_.
   uint64_t next_seq_ = 0;                    ///< Guarded by mu_: FIFO tie-break.
   bool stop_ = false;                        ///< Guarded by mu_.

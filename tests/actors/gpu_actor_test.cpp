@@ -93,12 +93,13 @@ TEST_F(gpu_actor_test, many_concurrent_requests_are_all_answered) {
     EXPECT_TRUE(r.ok) << r.error;
   });
   EXPECT_EQ(n, answered);
-  load_report load;
+  model_load load;
   self->request(gpu, caf::infinite, load_atom_v)
-    .receive([&](const load_report& l) { load = l; }, [](const caf::error&) {});
+    .receive([&](const model_load& l) { load = l; }, [](const caf::error&) {});
   EXPECT_EQ("storyteller", load.model);
-  EXPECT_EQ(0, load.running);
-  EXPECT_EQ(0, load.queued);
+  EXPECT_EQ(0, load.load.running);
+  EXPECT_EQ(0, load.load.queued);
+  EXPECT_EQ(n, load.load.completed);
 }
 
 TEST_F(gpu_actor_test, a_listener_receives_the_stream) {

@@ -87,8 +87,10 @@ TEST_F(messages_test, every_message_type_round_trips) {
 
   EXPECT_EQ("hi", round_trip(generate_atom_v, token_chunk{7, "hi", true}).text);
 
-  load_report lr{"node-a", "smollm", 3, 2, 0.25, 4.5, 1};
-  EXPECT_EQ(0.25, round_trip(load_atom_v, lr).kv_occupancy);
+  model_load lr{"node-a", "smollm", {3, 2, 0.25, 4.5, 7, 1}};
+  EXPECT_EQ(0.25, round_trip(load_atom_v, lr).load.kv_occupancy);
+  EXPECT_EQ(7, round_trip(load_atom_v, lr).load.completed);
+  EXPECT_EQ("smollm", round_trip(load_atom_v, lr).model);
 
   runtime::route_request q;
   q.step = "answer";

@@ -115,12 +115,12 @@ TEST_F(router_actor_test, a_gpu_actor_reports_its_load) {
              [&](const caf::error& e) { ADD_FAILURE() << sys_.render(e); });
   // The report sent after the reply may still be on its way.
   nlohmann::json load;
-  for (int i = 0; i < 200 && (load.is_null() || load["active"] != 0); ++i) {
+  for (int i = 0; i < 200 && (load.is_null() || load["running"] != 0); ++i) {
     load = snapshot(r.value())["models"]["storyteller"]["load"];
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_FALSE(load.is_null());
-  EXPECT_EQ(0, load["active"]);
+  EXPECT_EQ(0, load["running"]);
   EXPECT_EQ(false, load["stale"]);
 }
 

@@ -210,14 +210,14 @@ TEST(router_load, load_moves_the_choice_off_a_busy_model) {
   struct row {
     const char* what;
     bool load_aware;
-    std::optional<load_report> report; // for busy; updated_at relative to t0
+    std::optional<std::pair<base::load_report, router_clock::time_point>> report; // for busy
     int64_t max_tokens;
     std::optional<std::chrono::milliseconds> measured; // one ok call of busy
     std::string winner;
     double busy_wait;
   };
   auto at = [](int64_t queue, double kv, double ms_tok, router_clock::duration age) {
-    return load_report{queue, 1, kv, ms_tok, t0 - age};
+    return std::make_pair(base::load_report{queue, 1, kv, ms_tok, 0, 0}, t0 - age);
   };
   const row rows[] = {
     {"no report", true, std::nullopt, 0, std::nullopt, "busy", 0},
@@ -234,7 +234,7 @@ TEST(router_load, load_moves_the_choice_off_a_busy_model) {
     SCOPED_TRACE(r.what);
     router rt = make(models, weights(0.5, 0, 0.5, r.load_aware));
     if (r.report) {
-      ASSERT_FALSE(rt.report_load("busy", *r.report));
+      ASSERT_FALSE(rt.report_load("busy", r.report->first, r.report->second));
     }
     if (r.measured) {
       ASSERT_FALSE(rt.record_call("busy", call_outcome::ok, t0, r.measured));
@@ -466,11 +466,12 @@ TEST(router_errors, bad_input_is_an_error_value) {
   EXPECT_FALSE(router::create({}, weights(0.75, 0.15, 0.10), o).ok());
 
   router rt = make({mk("a", 0.5, 0, 100)});
-  EXPECT_TRUE(rt.report_load("zz", load_report{}));
-  EXPECT_TRUE(rt.report_load("a", load_report{-1, 0, 0, 0, t0}));
-  EXPECT_TRUE(rt.report_load("a", load_report{0, 0, 1.5, 0, t0}));
-  EXPECT_TRUE(rt.report_load("a", load_report{0, 0, std::nan(""), 0, t0}));
-  EXPECT_TRUE(rt.report_load("a", load_report{0, 0, 0, HUGE_VAL, t0}));
+  EXPECT_TRUE(rt.report_load("zz", base::load_report{}, t0));
+  EXPECT_TRUE(rt.report_load("a", base::load_report{-1, 0, 0, 0, 0, 0}, t0));
+  EXPECT_TRUE(rt.report_load("a", base::load_report{0, -1, 0, 0, 0, 0}, t0));
+  EXPECT_TRUE(rt.report_load("a", base::load_report{0, 0, 1.5, 0, 0, 0}, t0));
+  EXPECT_TRUE(rt.report_load("a", base::load_report{0, 0, std::nan(""), 0, 0, 0}, t0));
+  EXPECT_TRUE(rt.report_load("a", base::load_report{0, 0, 0, HUGE_VAL, 0, 0}, t0));
   EXPECT_TRUE(rt.record_call("zz", call_outcome::error, t0));
   EXPECT_TRUE(rt.record_call("a", call_outcome::ok, t0, -5ms));
   EXPECT_TRUE(rt.record_verification("zz", "", true));
@@ -532,7 +533,7 @@ TEST(router_report, snapshot_has_counters_learning_and_load) {
   ASSERT_FALSE(rt.record_call("a", call_outcome::error, t0));
   ASSERT_FALSE(rt.record_call("a", call_outcome::ok, t0, 40ms));
   ASSERT_FALSE(rt.record_verification("a", "math", true));
-  ASSERT_FALSE(rt.report_load("b", load_report{2, 1, 0.5, 3, t0 - 6s}));
+  ASSERT_FALSE(rt.report_load("b", base::load_report{2, 1, 0.5, 3, 0, 0}, t0 - 6s));
   const value s = rt.snapshot(t0);
   EXPECT_EQ(s["models"]["a"]["routed"], 2);
   EXPECT_EQ(s["models"]["b"]["routed"], 1);
@@ -540,7 +541,8 @@ TEST(router_report, snapshot_has_counters_learning_and_load) {
   EXPECT_EQ(s["models"]["a"]["consecutive_failures"], 0);
   EXPECT_DOUBLE_EQ(s["models"]["a"]["learned_accuracy"]["math"].get<double>(), 0.68);
   EXPECT_DOUBLE_EQ(s["models"]["a"]["service_ms"].get<double>(), 40);
-  EXPECT_EQ(s["models"]["b"]["load"]["queue_len"], 2);
+  EXPECT_EQ(s["models"]["b"]["load"]["queued"], 2);
+  EXPECT_EQ(s["models"]["b"]["load"]["running"], 1);
   EXPECT_EQ(s["models"]["b"]["load"]["stale"], true);
   EXPECT_TRUE(s["models"]["b"]["cooldown_left_ms"].is_null());
   EXPECT_EQ(s["load_aware"], true);
