@@ -3,19 +3,12 @@
 
 #include "runtime/http_client.hpp"
 #include "runtime/tools.hpp"
+#include "tests/loopback_http.hpp"
 #include "tests/runtime/test_files.hpp"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 namespace troupe::runtime {
 namespace {
@@ -26,43 +19,22 @@ constexpr size_t large_size = 1 << 20;
 // ephemeral loopback port for the whole suite.
 class test_server {
 public:
-  test_server() {
-    routes();
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    if (port_ <= 0)
-      throw std::runtime_error{"cannot bind a loopback port"};
-    thread_ = std::thread{[this] {
-      server_.listen_after_bind();
-      listen_returned_ = true;
-    }};
-    // stop() is a no-op until the accept loop runs, so wait for it.
-    while (!server_.is_running() && !listen_returned_)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~test_server() {
-    {
-      std::lock_guard<std::mutex> lock{mutex_};
-      released_ = true;
-    }
-    released_cv_.notify_all();
-    server_.stop();
-    thread_.join();
-  }
+  test_server() : http_{[this](httplib::Server& s) { routes(s); }} {}
 
   std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return http_.url(path);
   }
 
 private:
-  void routes() {
-    server_.Get("/small", [](const httplib::Request&, httplib::Response& res) {
+  void routes(httplib::Server& server) {
+    server.Get("/small", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("hello, troupe", "text/plain");
     });
-    server_.Get("/large", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/large", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string(large_size, 'x'), "text/plain");
     });
     // No Content-Length: the client only learns the size while receiving.
-    server_.Get("/large-chunked", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/large-chunked", [](const httplib::Request&, httplib::Response& res) {
       res.set_chunked_content_provider("text/plain", [](size_t offset, httplib::DataSink& sink) {
         if (offset >= large_size) {
           sink.done();
@@ -72,39 +44,38 @@ private:
         return sink.write(piece.data(), piece.size());
       });
     });
-    server_.Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
-      std::unique_lock<std::mutex> lock{mutex_};
-      released_cv_.wait_for(lock, std::chrono::seconds(20), [this] { return released_; });
+    server.Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
+      http_.hold(std::chrono::seconds(20));
       res.set_content("late", "text/plain");
     });
-    server_.Get("/missing", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/missing", [](const httplib::Request&, httplib::Response& res) {
       res.status = 404;
       res.set_content("no such page", "text/plain");
     });
-    server_.Get("/unavailable", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/unavailable", [](const httplib::Request&, httplib::Response& res) {
       res.status = 503;
       res.set_content("try later", "text/plain");
     });
-    server_.Get("/redirect", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/redirect", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("/small");
     });
-    server_.Get(R"(/chain/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
+    server.Get(R"(/chain/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
       const int left = std::stoi(req.matches[1]);
       if (left == 0)
         res.set_content("end of chain", "text/plain");
       else
         res.set_redirect("/chain/" + std::to_string(left - 1));
     });
-    server_.Get("/loop", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/loop", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("/loop");
     });
-    server_.Get("/to-ftp", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/to-ftp", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("ftp://127.0.0.1/file");
     });
-    server_.Get("/binary", [](const httplib::Request&, httplib::Response& res) {
+    server.Get("/binary", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string{"\xff\xfe\x00\x01", 4}, "application/octet-stream");
     });
-    server_.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
+    server.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
       const value reply = {{"body", value::parse(req.body)},
                            {"content_type", req.get_header_value("Content-Type")},
                            {"x_test", req.get_header_value("X-Test")}};
@@ -112,27 +83,8 @@ private:
     });
   }
 
-  httplib::Server server_;
-  int port_ = 0;
-  std::atomic<bool> listen_returned_{false};
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable released_cv_;
-  bool released_ = false;
+  test::loopback_http http_;
 };
-
-// A loopback port nobody listens on: bound, then closed again.
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 class http_client_test : public ::testing::Test {
 protected:
@@ -219,7 +171,8 @@ TEST_F(http_client_test, RefusesOtherProtocols) {
 }
 
 TEST_F(http_client_test, RefusedConnectionIsRetryable) {
-  const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+  const std::string url =
+    "http://127.0.0.1:" + std::to_string(test::loopback_closed_port()) + "/";
   auto r = http_get(url, 1000, normal_timeout_ms);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.error().retryable) << r.error().message;

@@ -2,17 +2,14 @@
 // speaks the chat completions protocol (cpp-httplib).
 
 #include "runtime/openai_client.hpp"
+#include "tests/loopback_http.hpp"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
 namespace troupe::runtime {
 namespace {
@@ -34,31 +31,10 @@ int count_words(const std::string& s) {
 // prefixes misbehave on purpose, one way each.
 class chat_server {
 public:
-  chat_server() {
-    routes();
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    if (port_ <= 0)
-      throw std::runtime_error{"cannot bind a loopback port"};
-    thread_ = std::thread{[this] {
-      server_.listen_after_bind();
-      listen_returned_ = true;
-    }};
-    // stop() is a no-op until the accept loop runs, so wait for it.
-    while (!server_.is_running() && !listen_returned_)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~chat_server() {
-    {
-      std::lock_guard<std::mutex> lock{mutex_};
-      released_ = true;
-    }
-    released_cv_.notify_all();
-    server_.stop();
-    thread_.join();
-  }
+  chat_server() : http_{[this](httplib::Server& s) { routes(s); }} {}
 
   std::string base(const std::string& prefix) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + prefix;
+    return http_.url(prefix);
   }
 
   /// The body of the last request the echo endpoint accepted.
@@ -100,42 +76,37 @@ private:
     res.set_content(reply.dump(), "application/json");
   }
 
-  void canned(const std::string& prefix, int status, const std::string& body) {
-    server_.Post(prefix + "/chat/completions",
-                 [status, body](const httplib::Request&, httplib::Response& res) {
-                   res.status = status;
-                   res.set_content(body, "application/json");
-                 });
+  static void canned(httplib::Server& server, const std::string& prefix, int status,
+                     const std::string& body) {
+    server.Post(prefix + "/chat/completions",
+                [status, body](const httplib::Request&, httplib::Response& res) {
+                  res.status = status;
+                  res.set_content(body, "application/json");
+                });
   }
 
-  void routes() {
-    server_.Post("/v1/chat/completions",
-                 [this](const httplib::Request& req, httplib::Response& res) { echo(req, res); });
-    canned("/malformed", 200, "this is not json");
-    canned("/nochoices", 200, R"({"choices":[]})");
-    canned("/nullcontent", 200,
+  void routes(httplib::Server& server) {
+    server.Post("/v1/chat/completions",
+                [this](const httplib::Request& req, httplib::Response& res) { echo(req, res); });
+    canned(server, "/malformed", 200, "this is not json");
+    canned(server, "/nochoices", 200, R"({"choices":[]})");
+    canned(server, "/nullcontent", 200,
            R"({"choices":[{"message":{"role":"assistant","content":null},"finish_reason":"tool_calls"}]})");
-    canned("/badusage", 200,
+    canned(server, "/badusage", 200,
            R"({"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":"many"}})");
-    canned("/nousage", 200, R"({"choices":[{"message":{"content":"hi"},"finish_reason":null}]})");
-    canned("/unavailable", 503, "upstream overloaded");
-    canned("/ratelimit", 429, R"({"error":{"message":"Rate limit reached for requests"}})");
-    canned("/badrequest", 400, R"({"error":{"message":"max_tokens is too large"}})");
-    server_.Post("/slow/chat/completions", [this](const httplib::Request&, httplib::Response& res) {
-      std::unique_lock<std::mutex> lock{mutex_};
-      released_cv_.wait_for(lock, std::chrono::seconds(20), [this] { return released_; });
+    canned(server, "/nousage", 200, R"({"choices":[{"message":{"content":"hi"},"finish_reason":null}]})");
+    canned(server, "/unavailable", 503, "upstream overloaded");
+    canned(server, "/ratelimit", 429, R"({"error":{"message":"Rate limit reached for requests"}})");
+    canned(server, "/badrequest", 400, R"({"error":{"message":"max_tokens is too large"}})");
+    server.Post("/slow/chat/completions", [this](const httplib::Request&, httplib::Response& res) {
+      http_.hold(std::chrono::seconds(20));
       res.set_content("{}", "application/json");
     });
   }
 
-  httplib::Server server_;
-  int port_ = 0;
-  std::atomic<bool> listen_returned_{false};
-  std::thread thread_;
   std::mutex mutex_;
-  std::condition_variable released_cv_;
-  bool released_ = false;
-  value last_request_;
+  value last_request_; ///< Guarded by mutex_.
+  test::loopback_http http_; // Last: stops serving before the state above goes.
 };
 
 class openai_client_test : public ::testing::Test {
