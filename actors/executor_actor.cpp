@@ -122,6 +122,14 @@ private:
   caf::typed_response_promise<step_outcome> execute(const step_job& job) {
     auto promise = make_response_promise<step_outcome>();
     if (job.kind == "tool") {
+      // The run id names a directory under runs_root: one plain component.
+      if (job.run_id.empty() || job.run_id == "." || job.run_id == ".."
+          || job.run_id.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+        auto r = record_for(job, opts_.node);
+        r.error = "run id '" + job.run_id + "' is not a directory name";
+        promise.deliver(finish(std::move(r)));
+        return promise;
+      }
       auto ctx = opts_.tools;
       ctx.workspace = opts_.runs_root / job.run_id / "workspace";
       std::error_code ec;
@@ -130,28 +138,28 @@ private:
         promise.deliver(run_tool_job(job, ctx, opts_.node));
         return promise;
       }
-      offload(promise, [job, ctx, node = opts_.node] { return run_tool_job(job, ctx, node); });
+      offload(promise, job, [job, ctx, node = opts_.node] { return run_tool_job(job, ctx, node); });
       return promise;
     }
     if (job.backend == "openai") {
-      offload(promise, [job, node = opts_.node] { return run_endpoint_job(job, node); });
+      offload(promise, job, [job, node = opts_.node] { return run_endpoint_job(job, node); });
       return promise;
     }
     generate_locally(job, promise);
     return promise;
   }
 
-  // Runs `work` on a detached actor (its own thread) and delivers its outcome.
+  // Runs `work` for `job` on a detached actor (its own thread) and delivers
+  // its outcome; a worker that dies answers as a call that may be retried.
   template <class Work>
-  void offload(caf::typed_response_promise<step_outcome> promise, Work work) {
+  void offload(caf::typed_response_promise<step_outcome> promise, const step_job& job,
+               Work work) {
     auto worker = spawn<blocking_worker, caf::detached>(std::function<step_outcome()>(work));
     request(worker, caf::infinite, execute_atom_v)
       .then([promise](step_outcome& o) mutable { promise.deliver(std::move(o)); },
-            [promise](caf::error& e) mutable {
-              runtime::step_record r;
-              r.key = "?";
-              r.error = "executor worker failed: " + caf::to_string(e);
-              promise.deliver(finish(std::move(r)));
+            [promise, key = job.key, model = job.model, node = opts_.node](caf::error& e) mutable {
+              promise.deliver(finish(runtime::step_record::unanswered(
+                key, model, node, "executor worker failed: " + caf::to_string(e))));
             });
   }
 

@@ -199,6 +199,18 @@ TEST_F(executor_actor_test, a_path_out_of_the_workspace_is_a_final_error) {
   EXPECT_FALSE(fs::exists(runs_.path() / "escaped.txt"));
 }
 
+TEST_F(executor_actor_test, a_run_id_that_is_not_a_directory_name_is_a_final_error) {
+  auto executor = spawn();
+  for (const char* id : {"../outside", "a/b", "..", ""}) {
+    auto r = run(executor, tool_job(id, "write_file", {{"path", "f.txt"}, {"content", "x"}}));
+    EXPECT_FALSE(r.ok) << id;
+    EXPECT_FALSE(r.retryable) << id;
+    EXPECT_NE(std::string::npos, r.error.find("is not a directory name")) << r.error;
+  }
+  EXPECT_FALSE(fs::exists(runs_.path().parent_path() / "outside"));
+  EXPECT_FALSE(fs::exists(runs_.path() / "a"));
+}
+
 TEST_F(executor_actor_test, http_get_answers_with_the_body_or_a_retryable_failure) {
   endpoint server;
   auto executor = spawn();
