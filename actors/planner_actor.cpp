@@ -236,9 +236,7 @@ private:
   }
 
   void answer(const std::string& key, uint64_t serial, runtime::step_record rec) {
-    auto it = active_.find(key);
-    if (it != active_.end())
-      act(key, it->second.on_answer(serial, std::move(rec)));
+    with_task(key, [&](runtime::step_attempts& s) { return s.on_answer(serial, std::move(rec)); });
   }
 
   // An executor went down (its node died or disconnected): nothing more is
