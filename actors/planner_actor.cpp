@@ -74,13 +74,11 @@ public:
 private:
   // -- journal --------------------------------------------------------------
 
-  // Serializes `e` once: the same bytes go to the listeners and the journal.
-  // With `ack_key`, a journaled_atom reports the write.
+  // Serializes `e` once: with listeners, here, and the same bytes go to
+  // them and to the journal; without, on the journal's thread, off the
+  // run's critical path. With `ack_key`, a journaled_atom reports the write.
   void record(runtime::run_event e, bool durable = false, const std::string& ack_key = {}) {
     durable = durable || runtime::run_event_durable(e);
-    auto line = runtime::run_event_line(std::move(e), runtime::journal_now_us(), opts_.key_prefix);
-    for (const auto& l : opts_.listeners)
-      caf::anon_send(l, run_event{line});
     runtime::journal_callback cb;
     if (!ack_key.empty()) {
       auto self = caf::actor_cast<planner_impl_type>(this);
@@ -88,6 +86,12 @@ private:
         caf::anon_send(self, journaled_atom_v, ack_key, e ? e->message : std::string());
       };
     }
+    const auto ts = runtime::journal_now_us();
+    if (opts_.listeners.empty())
+      return opts_.journal->post(std::move(e), ts, opts_.key_prefix, durable, std::move(cb));
+    auto line = runtime::run_event_line(std::move(e), ts, opts_.key_prefix);
+    for (const auto& l : opts_.listeners)
+      caf::anon_send(l, run_event{line});
     opts_.journal->post(std::move(line), durable, std::move(cb));
   }
 

@@ -4,8 +4,11 @@ namespace troupe::runtime {
 
 struct journal_service::state {
   struct item {
-    std::string line;
-    bool durable;
+    std::string line;              ///< Empty when `event` is to be serialized.
+    std::optional<run_event> event;
+    int64_t ts = 0;
+    std::string key_prefix;
+    bool durable = false;
     journal_callback done;
   };
   explicit state(journal_writer w) : writer(std::move(w)) {}
@@ -40,7 +43,17 @@ journal_service::~journal_service() {
 void journal_service::post(std::string line, bool durable, journal_callback done) {
   {
     std::lock_guard<std::mutex> lock(state_->mu);
-    state_->queue.push_back({std::move(line), durable, std::move(done)});
+    state_->queue.push_back({std::move(line), std::nullopt, 0, {}, durable, std::move(done)});
+  }
+  state_->cv.notify_one();
+}
+
+void journal_service::post(run_event e, int64_t ts, std::string key_prefix, bool durable,
+                           journal_callback done) {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->queue.push_back(
+      {{}, std::move(e), ts, std::move(key_prefix), durable, std::move(done)});
   }
   state_->cv.notify_one();
 }
@@ -72,6 +85,8 @@ void journal_service::loop(const std::shared_ptr<state>& st) {
     for (auto& it : batch) {
       if (broken)
         break;
+      if (it.event)
+        it.line = run_event_line(std::move(*it.event), it.ts, it.key_prefix);
       broken = st->writer.append_line(std::move(it.line));
       if (!broken)
         ++written;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "runtime/journal.hpp"
+#include "runtime/run_events.hpp"
 
 #include <condition_variable>
 #include <functional>
@@ -44,6 +45,12 @@ public:
   /// precondition: run_event_line() makes it); `done` may be empty.
   /// Thread-safe.
   void post(std::string line, bool durable, journal_callback done = {});
+
+  /// Queues a run event that nobody else needs as text: the journal thread
+  /// serializes it (run_event_line(e, ts, key_prefix)), off the poster's
+  /// critical path. Otherwise as post().
+  void post(run_event e, int64_t ts, std::string key_prefix, bool durable,
+            journal_callback done = {});
 
   /// Blocks until everything posted so far is written and synced. For
   /// shutdown paths and tests, never on an actor's hot path.

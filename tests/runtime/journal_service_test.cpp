@@ -80,6 +80,31 @@ TEST(journal_service, posts_from_many_threads_share_syncs) {
   EXPECT_LT(svc.stats().syncs, 1000);
 }
 
+TEST(journal_service, run_events_are_serialized_on_its_thread_in_posting_order) {
+  auto dir = fresh_dir("ev");
+  auto w = journal_writer::open(dir / "journal.jsonl");
+  ASSERT_TRUE(w);
+  journal_service svc(std::move(w).value());
+  ev_step_started started{"a", 1, "m", "n1"};
+  int called = 0;
+  svc.post(line({{"event", "first"}}), false);
+  svc.post(started, 7, "plan@1/", true, [&](const std::optional<journal_error>& e) {
+    EXPECT_FALSE(e);
+    called++;
+  });
+  svc.post(line({{"event", "last"}}), false);
+  svc.flush();
+  EXPECT_EQ(1, called);
+  auto back = read_journal(dir / "journal.jsonl");
+  ASSERT_TRUE(back);
+  ASSERT_EQ(3u, back.value().events.size());
+  const auto& e = back.value().events[1];
+  EXPECT_EQ(run_event_line(started, 7, "plan@1/"), e.dump());
+  EXPECT_EQ("plan@1/a", e["key"]);
+  EXPECT_EQ("last", back.value().events[2]["event"]);
+  EXPECT_EQ(1, svc.stats().syncs);
+}
+
 TEST(journal_service, a_write_error_reaches_every_callback) {
   auto dir = fresh_dir("err");
   // /dev/full accepts the open and fails every write with ENOSPC.
