@@ -1,6 +1,7 @@
 #include "runtime/run_events.hpp"
 
 #include <type_traits>
+#include <utility>
 
 namespace troupe::runtime {
 
@@ -131,6 +132,40 @@ result<run_event, std::string> read_as(const value& in, E e = {}) {
   return run_event{std::move(e)};
 }
 
+// Every value of E that name_of() tells apart: the kinds of a step note,
+// a run's start or end nested or not, else one.
+template <class E>
+std::vector<E> presets() {
+  if constexpr (std::is_same_v<E, ev_step_note>) {
+    std::vector<E> out(3);
+    out[0].kind = ev_step_note::skipped;
+    out[1].kind = ev_step_note::reused;
+    out[2].kind = ev_step_note::empty;
+    return out;
+  } else if constexpr (std::is_same_v<E, ev_run_started> || std::is_same_v<E, ev_run_finished>) {
+    std::vector<E> out(2);
+    out[1].nested = true;
+    return out;
+  } else {
+    return std::vector<E>(1);
+  }
+}
+
+// Reads `in` as the alternative of run_event written under `name`, found
+// from the variant's own list: a new event needs no entry here.
+template <size_t... I>
+std::optional<result<run_event, std::string>> read_named(const std::string& name, const value& in,
+                                                         std::index_sequence<I...>) {
+  std::optional<result<run_event, std::string>> out;
+  auto try_one = [&](auto preset_list) {
+    for (auto& e : preset_list)
+      if (!out && name_of(e) == name)
+        out = read_as(in, std::move(e));
+  };
+  (try_one(presets<std::variant_alternative_t<I, run_event>>()), ...);
+  return out;
+}
+
 } // namespace
 
 std::string run_event_name(const run_event& e) {
@@ -158,36 +193,11 @@ result<run_event, std::string> run_event_read(const value& event) {
   auto name_it = event.find("event");
   if (!event.is_object() || name_it == event.end() || !name_it->is_string())
     return std::string("has no string \"event\"");
-  const auto& name = name_it->get_ref<const std::string&>();
-  if (name == ev_run_started::name || name == "plan_run_started") {
-    ev_run_started e;
-    e.nested = name != ev_run_started::name;
-    return read_as(event, std::move(e));
-  }
-  if (name == ev_run_finished::name || name == "plan_run_finished") {
-    ev_run_finished e;
-    e.nested = name != ev_run_finished::name;
-    return read_as(event, std::move(e));
-  }
-  if (name == ev_route::name) return read_as<ev_route>(event);
-  if (name == ev_cache_hit::name) return read_as<ev_cache_hit>(event);
-  if (name == ev_step_started::name) return read_as<ev_step_started>(event);
-  if (name == ev_attempt_failed::name) return read_as<ev_attempt_failed>(event);
-  if (name == ev_degraded::name) return read_as<ev_degraded>(event);
-  if (name == ev_retry_same_models::name) return read_as<ev_retry_same_models>(event);
-  if (name == ev_plan_candidates::name) return read_as<ev_plan_candidates>(event);
-  if (name == ev_plan_accepted::name) return read_as<ev_plan_accepted>(event);
-  if (name == ev_step_finished::name) return read_as<ev_step_finished>(event);
-  if (name == ev_step_failed::name) return read_as<ev_step_failed>(event);
-  if (name == ev_executor_lost::name) return read_as<ev_executor_lost>(event);
-  if (name == ev_step_redispatched::name) return read_as<ev_step_redispatched>(event);
-  for (auto k : {ev_step_note::skipped, ev_step_note::reused, ev_step_note::empty})
-    if (name == note_name(k)) {
-      ev_step_note e;
-      e.kind = k;
-      return read_as(event, std::move(e));
-    }
-  return std::string("is not an event troupe writes");
+  auto read = read_named(name_it->get_ref<const std::string&>(), event,
+                         std::make_index_sequence<std::variant_size_v<run_event>>{});
+  if (!read)
+    return std::string("is not an event troupe writes");
+  return std::move(*read);
 }
 
 int64_t run_event_ts(const value& event) {

@@ -18,7 +18,8 @@
 ///
 /// To add an event: declare its struct below with a `name` and a
 /// `fields()` listing every field once, add it to `run_event`, and write it
-/// from where it happens. Both directions follow from the field list.
+/// from where it happens. Writing and reading back both follow from the
+/// field list and the variant; nothing else lists the events.
 ///
 /// Field types: std::string, bool, integers, double, value (any JSON), lists
 /// of strings, and std::optional of those (an absent optional is not
