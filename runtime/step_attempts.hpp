@@ -12,7 +12,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -179,7 +178,6 @@ private:
   std::vector<int> scores_;          ///< Candidates: per entry of ok_.
   std::vector<std::string> notes_;
   std::vector<value> plans_;
-  std::shared_ptr<const dsl::compilation> plan_program_; ///< run_plan in flight.
   size_t plan_answer_ = 0;
   value plan_;
 };
