@@ -167,36 +167,21 @@ typename Inspector::result_type inspect(Inspector& f, model_load& x) {
   return f(caf::meta::type_name("model_load"), x.node, x.model, x.load);
 }
 
-/// The router's decision: chosen models in utility order, every candidate's
-/// scores as JSON (for the journal) and one line for --explain.
-struct route_reply {
-  bool ok = false;
-  std::vector<std::string> chosen;
-  std::string decision_json;
-  std::string explain;
-  std::string error;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, route_reply& x) {
-  return f(caf::meta::type_name("route_reply"), x.ok, x.chosen, x.decision_json, x.explain,
-           x.error);
-}
-
-/// A result to check against its step's verify clauses. The verifier
+/// An attempt's results to check against its step's verify clauses, all
+/// in one message: the verdicts come back together, in order. The verifier
 /// holds the checked graph; `context_json` carries the inputs, the results
-/// of the steps the step depends on and the loop value:
-/// {"inputs": {...}, "steps": {...}, "loop": ...}.
+/// of the steps the step depends on and the loop value, once for all
+/// results: {"inputs": {...}, "steps": {...}, "loop": ...}.
 struct verify_job {
   std::string workflow;
   std::string step;
-  std::string result_json;
+  std::vector<std::string> results_json;
   std::string context_json;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, verify_job& x) {
-  return f(caf::meta::type_name("verify_job"), x.workflow, x.step, x.result_json,
+  return f(caf::meta::type_name("verify_job"), x.workflow, x.step, x.results_json,
            x.context_json);
 }
 
@@ -296,7 +281,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::token_chunk))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::model_load))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::route_request))
-  CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::route_reply))
+  CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::route_reply))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::call_report))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::verify_job))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::runtime::verdict))
@@ -307,6 +292,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::join_request))
   CAF_ADD_TYPE_ID(troupe_actors, (troupe::actors::join_reply))
   CAF_ADD_TYPE_ID(troupe_actors, (std::vector<std::string>))
+  CAF_ADD_TYPE_ID(troupe_actors, (std::vector<troupe::runtime::verdict>))
 
   /// Request: (model_probe_atom, std::string model) -> model_probe_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, model_probe_atom, "mdl_probe")
@@ -318,9 +304,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(troupe_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(troupe_actors, troupe::actors, generate_atom, "generate")
   /// gpu actor: (load_atom) -> model_load.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, load_atom, "load")
-  /// router: (route_atom, runtime::route_request) -> route_reply.
+  /// router: (route_atom, runtime::route_request) -> runtime::route_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, route_atom, "route")
-  /// verifier: (verify_atom, verify_job) -> runtime::verdict.
+  /// verifier: (verify_atom, verify_job) -> std::vector<runtime::verdict>, one per result.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, verify_atom, "verify")
   /// verifier: (agree_atom, std::vector<std::string> answers, uint32 k) -> agree_reply.
   CAF_ADD_ATOM(troupe_actors, troupe::actors, agree_atom, "agree")

@@ -114,13 +114,8 @@ private:
   }
 
   void pump() {
-    for (const auto& n : run_->take_notes()) {
-      using k = runtime::ev_step_note;
-      record(k{n.kind == runtime::run_note::skipped    ? k::skipped
-               : n.kind == runtime::run_note::restored ? k::reused
-                                                       : k::empty,
-               n.key, n.key, -1});
-    }
+    for (auto& n : run_->take_notes())
+      record(std::move(n));
     for (auto& t : run_->take_ready())
       backlog_.push_back(std::move(t));
     while (!backlog_.empty() && active_.size() < opts_.max_concurrent_steps) {
@@ -181,25 +176,11 @@ private:
       act(key, f(it->second));
   }
 
-  // A response handler for a reply of type Reply about task `key`.
-  template <class Reply, class F>
-  auto on_reply(const std::string& key, F f) {
-    return [this, key, f](const Reply& r) {
-      with_task(key, [&](runtime::step_attempts& s) { return f(s, r); });
-    };
-  }
-
   void route(runtime::step_attempts& s, runtime::route_request req) {
-    auto serial = s.serial();
     request(opts_.router, caf::infinite, route_atom_v, std::move(req))
-      .then(on_reply<route_reply>(s.current().key, [serial](runtime::step_attempts& s,
-                                                            const route_reply& r) {
-        using chosen_t = base::result<std::vector<std::string>, std::string>;
-        if (!r.ok)
-          return s.on_routed(serial, chosen_t{r.error});
-        return s.on_routed(serial, chosen_t{r.chosen},
-                           value::parse(r.decision_json, nullptr, false), r.explain);
-      }));
+      .then([this, key = s.current().key, serial = s.serial()](const runtime::route_reply& r) {
+        with_task(key, [&](auto& s) { return s.on_routed(serial, r); });
+      });
   }
 
   // Sends one job to the least loaded live executor and tracks it until its
@@ -260,45 +241,27 @@ private:
     }
   }
 
-  // Verifies every output; the verdicts go back together, in order.
   void verify(runtime::step_attempts& s, std::vector<std::string> outputs) {
-    struct pending {
-      std::vector<runtime::verdict> verdicts;
-      size_t left;
-    };
-    auto p = std::make_shared<pending>(pending{std::vector<runtime::verdict>(outputs.size()),
-                                               outputs.size()});
     const auto& t = s.current();
-    auto context = runtime::verify_context_json(run_->context_for(t)).dump();
-    auto serial = s.serial();
-    auto done = [this, key = t.key, p, serial] {
-      with_task(key, [&](runtime::step_attempts& s) { return s.on_verified(serial, p->verdicts); });
+    auto n = outputs.size();
+    verify_job job{t.wf->name, t.step->name, std::move(outputs),
+                   runtime::verify_context_json(run_->context_for(t)).dump()};
+    auto done = [this, key = t.key, serial = s.serial()](const std::vector<runtime::verdict>& v) {
+      with_task(key, [&](runtime::step_attempts& s) { return s.on_verified(serial, v); });
     };
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      verify_job job{t.wf->name, t.step->name, outputs[i], context};
-      request(opts_.verifier, caf::infinite, verify_atom_v, std::move(job))
-        .then(
-          [p, i, done](const runtime::verdict& r) {
-            p->verdicts[i] = r;
-            if (--p->left == 0)
-              done();
-          },
-          [p, i, done](const caf::error& e) {
-            p->verdicts[i].error = caf::to_string(e);
-            if (--p->left == 0)
-              done();
-          });
-    }
+    request(opts_.verifier, caf::infinite, verify_atom_v, std::move(job))
+      .then(done, [done, n](const caf::error& e) {
+        done(std::vector<runtime::verdict>(n, runtime::verdict{false, {}, caf::to_string(e)}));
+      });
   }
 
   void agree(runtime::step_attempts& s, std::vector<std::string> outputs, uint32_t k) {
-    auto serial = s.serial();
     request(opts_.verifier, caf::infinite, agree_atom_v, std::move(outputs), k)
-      .then(on_reply<agree_reply>(s.current().key, [serial](runtime::step_attempts& s,
-                                                            const agree_reply& r) {
-        return s.on_agreement(serial, r.reached, r.group);
-      }));
+      .then([this, key = s.current().key, serial = s.serial()](const agree_reply& r) {
+        with_task(key, [&](auto& s) { return s.on_agreement(serial, r.reached, r.group); });
+      });
   }
+
 
   // Runs an accepted plan with a child planner under the plan's key prefix,
   // sharing this run's journal, router and executors.
@@ -311,26 +274,16 @@ private:
       caf::anon_send_exit(planner, caf::exit_reason::user_shutdown);
       caf::anon_send_exit(verifier, caf::exit_reason::user_shutdown);
     };
-    using outcome_t = base::result<value, std::string>;
-    auto serial = s.serial();
-    auto done = [this, key = s.current().key, serial](const outcome_t& o) {
+    auto done = [this, key = s.current().key, serial = s.serial()](runtime::run_outcome o) {
       with_task(key, [&](runtime::step_attempts& s) { return s.on_plan_run(serial, o); });
     };
     request(planner, caf::infinite, run_atom_v)
       .then(
         [stop, done](const run_summary& sum) {
           stop();
-          if (!sum.ok) {
-            std::string why;
-            for (const auto& f : sum.failures) why += (why.empty() ? "" : "; ") + f;
-            return done(outcome_t{"the plan's steps failed: " + why});
-          }
-          auto outputs = value::parse(sum.outputs_json, nullptr, false);
-          done(outcome_t{outputs.is_object() ? outputs.value("result", value()) : value()});
+          done({sum.ok, value::parse(sum.outputs_json, nullptr, false), sum.failures});
         },
-        [done](const caf::error& e) {
-          done(outcome_t{"the plan's planner failed: " + caf::to_string(e)});
-        });
+        [done](const caf::error& e) { done({false, {}, {"its planner: " + caf::to_string(e)}}); });
   }
 
   // A result counts once its step_finished event is on disk, except a pure
@@ -365,14 +318,7 @@ private:
     auto outcome = runtime::run_outcome_of(run_.get(), failures_);
     summary_ = run_summary{opts_.run_id, outcome.ok, outcome.ok ? outcome.outputs.dump() : "",
                            outcome.failures, opts_.journal->path().string()};
-    runtime::ev_run_finished ev;
-    ev.run_id = opts_.run_id;
-    ev.status = outcome.ok ? "ok" : "failed";
-    ev.nested = !opts_.key_prefix.empty();
-    if (outcome.ok)
-      ev.outputs = std::move(outcome.outputs);
-    else
-      ev.failures = outcome.failures;
+    auto ev = runtime::run_finished_event(opts_.run_id, outcome, !opts_.key_prefix.empty());
     if (opts_.cache) {
       ev.cache = runtime::cache_counters_json(opts_.cache->counters());
       if (!opts_.cache_file.empty())

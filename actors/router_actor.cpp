@@ -16,17 +16,7 @@ public:
   behavior_type make_behavior() override {
     return {
       [this](route_atom, const runtime::route_request& q) {
-        route_reply reply;
-        auto d = router_.choose(q, runtime::router_clock::now());
-        if (!d) {
-          reply.error = d.error().message;
-          return reply;
-        }
-        reply.ok = true;
-        reply.chosen = d.value().chosen;
-        reply.decision_json = runtime::to_json(d.value()).dump();
-        reply.explain = runtime::explain(d.value());
-        return reply;
+        return runtime::route_reply_of(router_.choose(q, runtime::router_clock::now()));
       },
       [this](const model_load& l) {
         // Unknown models are not ours to route.

@@ -7,28 +7,35 @@
 
 namespace troupe::actors {
 
-runtime::verdict verify_step(const dsl::compilation& program, const verify_job& job) {
-  runtime::verdict reply;
+std::vector<runtime::verdict> verify_step(const dsl::compilation& program,
+                                          const verify_job& job) {
+  std::vector<runtime::verdict> out(job.results_json.size());
+  auto fail_all = [&](const std::string& why) {
+    for (auto& v : out) v.failures.push_back(why);
+    return out;
+  };
   const auto* wf = program.checked->graph().find_workflow(job.workflow);
   const auto* step = wf ? wf->find_step(job.step) : nullptr;
-  if (!step) {
-    reply.failures.push_back("no step '" + job.workflow + "." + job.step + "' to verify");
-    return reply;
-  }
-  auto result = runtime::value::parse(job.result_json, nullptr, false);
+  if (!step)
+    return fail_all("no step '" + job.workflow + "." + job.step + "' to verify");
   auto context = runtime::verify_context_read(
     runtime::value::parse(job.context_json, nullptr, false), wf);
-  if (result.is_discarded() || !context) {
-    reply.failures.push_back("verify job for '" + job.step + "' is not valid JSON");
-    return reply;
-  }
+  if (!context)
+    return fail_all("verify job for '" + job.step + "': its context is not valid JSON");
   runtime::eval_scope scope{wf, &context->inputs, &context->steps,
                             step->each ? &context->loop_value : nullptr, nullptr};
-  auto report = runtime::verify_result(step->verify, result, scope);
-  for (const auto& f : report.failures)
-    reply.failures.push_back(f.check + ": " + f.message);
-  reply.passed = report.passed();
-  return reply;
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto result = runtime::value::parse(job.results_json[i], nullptr, false);
+    if (result.is_discarded()) {
+      out[i].failures.push_back("verify job for '" + job.step + "': its result is not valid JSON");
+      continue;
+    }
+    auto report = runtime::verify_result(step->verify, result, scope);
+    for (const auto& f : report.failures)
+      out[i].failures.push_back(f.check + ": " + f.message);
+    out[i].passed = report.passed();
+  }
+  return out;
 }
 
 namespace {

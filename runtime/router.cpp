@@ -582,4 +582,17 @@ std::string explain(const route_decision& d) {
   return out + " (u=" + chosen_u + (others.empty() ? "" : "; " + others) + ")";
 }
 
+route_reply route_reply_of(const result<route_decision, router_error>& decision) {
+  route_reply r;
+  if (!decision) {
+    r.error = decision.error().message;
+    return r;
+  }
+  r.ok = true;
+  r.chosen = decision.value().chosen;
+  r.decision_json = to_json(decision.value()).dump();
+  r.explain = explain(decision.value());
+  return r;
+}
+
 } // namespace troupe::runtime

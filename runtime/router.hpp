@@ -280,4 +280,25 @@ std::string explain(const route_decision& decision);
 /// "primary", "fallback" or "last_resort".
 const char* to_string(route_tier tier);
 
+/// A decision as it travels back to the planner: chosen models in utility
+/// order, the decision with every score (to_json(), as text, for the
+/// journal) and its explain() line; or ok = false and the router_error's
+/// message.
+struct route_reply {
+  bool ok = false;
+  std::vector<std::string> chosen;
+  std::string decision_json;
+  std::string explain;
+  std::string error;
+};
+
+/// The reply for choose()'s result.
+route_reply route_reply_of(const result<route_decision, router_error>& decision);
+
+/// Serialization (CAF's inspect protocol).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, route_reply& x) {
+  return f(x.ok, x.chosen, x.decision_json, x.explain, x.error);
+}
+
 } // namespace troupe::runtime

@@ -189,7 +189,7 @@ struct ev_step_failed {
   }
 };
 
-/// What the scheduler decided without running anything (runtime::run_note):
+/// What the scheduler decided without running anything (workflow_run::take_notes()):
 /// "step" is the key itself and "index" -1, so task_key() gives it back.
 struct ev_step_note {
   enum kind_t { skipped, reused, empty } kind = skipped; ///< Not a field: decides the name.

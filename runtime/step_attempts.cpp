@@ -83,16 +83,15 @@ step_action step_attempts::next_attempt(bool spends) {
   return a;
 }
 
-step_action step_attempts::on_routed(uint64_t serial,
-                                     const result<std::vector<std::string>, std::string>& chosen,
-                                     const value& decision, const std::string& explain) {
+step_action step_attempts::on_routed(uint64_t serial, const route_reply& reply) {
   if (serial != serial_)
     return action(step_action::wait);
-  if (!chosen)
-    return no_model_left(chosen.error());
-  explain_ = explain;
-  env_.journal(ev_route{t_.key, attempt_, chosen.value(), explain, decision});
-  std::vector<std::string> models = chosen.value();
+  if (!reply.ok)
+    return no_model_left(reply.error);
+  explain_ = reply.explain;
+  env_.journal(ev_route{t_.key, attempt_, reply.chosen, reply.explain,
+                        value::parse(reply.decision_json, nullptr, false)});
+  std::vector<std::string> models = reply.chosen;
   if (copies_ > 1)
     models.assign(copies_, models.front());
   if (agree_k_ == 0)
@@ -314,12 +313,13 @@ step_action step_attempts::expand_plan(size_t answer, value plan) {
   return a;
 }
 
-step_action step_attempts::on_plan_run(uint64_t serial, const result<value, std::string>& outcome) {
+step_action step_attempts::on_plan_run(uint64_t serial, const run_outcome& outcome) {
   if (serial != serial_)
     return action(step_action::wait);
-  if (!outcome)
-    return attempt_failed("plan_run", outcome.error());
-  return succeed(answers_[plan_answer_], value{{"plan", plan_}, {"result", outcome.value()}}, true);
+  if (!outcome.ok)
+    return attempt_failed("plan_run", "the plan's run failed: " + join(outcome.failures));
+  auto result = outcome.outputs.is_object() ? outcome.outputs.value("result", value()) : value();
+  return succeed(answers_[plan_answer_], value{{"plan", plan_}, {"result", result}}, true);
 }
 
 // Admission control refused every call. Interactive model steps degrade to

@@ -117,8 +117,7 @@ public:
 
   /// The router's choice for `serial` (best first), with the decision's
   /// JSON and --explain line, or the router's error.
-  step_action on_routed(uint64_t serial, const result<std::vector<std::string>, std::string>& chosen,
-                        const value& decision = {}, const std::string& explain = {});
+  step_action on_routed(uint64_t serial, const route_reply& reply);
 
   /// One job's answer for `serial`. Returns wait until every job of the
   /// attempt has answered.
@@ -131,8 +130,9 @@ public:
   /// largest agreeing group, or none when no K agree.
   step_action on_agreement(uint64_t serial, bool reached, const std::vector<uint32_t>& group);
 
-  /// A run_plan action's child run ended: its `result` output, or why it failed.
-  step_action on_plan_run(uint64_t serial, const result<value, std::string>& outcome);
+  /// A run_plan action's child run ended: its `result` output is the
+  /// plan's result; its failures fail the attempt.
+  step_action on_plan_run(uint64_t serial, const run_outcome& outcome);
 
   const task& current() const { return t_; }
   uint64_t serial() const { return serial_; }

@@ -45,6 +45,16 @@ const char* json_kind(const value& v) {
   }
 }
 
+// A `when` condition: true, false, or "when: ..." saying why it is neither.
+result<bool, std::string> evaluate_when(const dsl::ast::expr& when, const eval_scope& scope) {
+  auto w = evaluate(when, scope);
+  if (!w)
+    return "when: " + w.error().message;
+  if (!w.value().is_boolean())
+    return std::string("when: expected a bool, found ") + json_kind(w.value());
+  return w.value().get<bool>();
+}
+
 std::string element_key(const std::string& base, int64_t index) {
   return index < 0 ? base : base + "[" + std::to_string(index) + "]";
 }
@@ -191,13 +201,11 @@ void workflow_run::prepare(frame& f, size_t i) {
   // Under `for`, `when` may read the loop variable, so it filters elements
   // (in emit); otherwise it decides for the whole step here.
   if (s.when && !s.each) {
-    auto w = evaluate(*s.when, scope);
+    auto w = evaluate_when(*s.when, scope);
     if (!w)
-      return fail_step(f, i, key, "when: " + w.error().message);
-    if (!w.value().is_boolean())
-      return fail_step(f, i, key, std::string("when: expected a bool, found ") + json_kind(w.value()));
-    if (!w.value().get<bool>()) {
-      notes_.push_back({run_note::skipped, key});
+      return fail_step(f, i, key, w.error());
+    if (!w.value()) {
+      notes_.push_back({ev_step_note::skipped, key, key});
       return finish_step(f, i, nullptr, true);
     }
   }
@@ -210,7 +218,7 @@ void workflow_run::prepare(frame& f, size_t i) {
     return fail_step(f, i, key, std::string("for: expected a list, found ") + json_kind(list.value()));
   const auto& items = list.value();
   if (items.empty()) {
-    notes_.push_back({run_note::empty_fan_out, key});
+    notes_.push_back({ev_step_note::empty, key, key});
     return finish_step(f, i, value::array(), false);
   }
   st.elements.assign(items.size(), std::nullopt);
@@ -227,18 +235,16 @@ void workflow_run::emit(frame& f, size_t i, int64_t index, const value& element)
   const value* loop = s.each ? &element : nullptr;
   auto scope = scope_of(f, loop);
   if (s.when && s.each) {
-    auto w = evaluate(*s.when, scope);
+    auto w = evaluate_when(*s.when, scope);
     if (!w)
-      return fail_step(f, i, key, "when: " + w.error().message);
-    if (!w.value().is_boolean())
-      return fail_step(f, i, key, std::string("when: expected a bool, found ") + json_kind(w.value()));
-    if (!w.value().get<bool>()) {
-      notes_.push_back({run_note::skipped, key});
+      return fail_step(f, i, key, w.error());
+    if (!w.value()) {
+      notes_.push_back({ev_step_note::skipped, key, key});
       return finish_element(f, i, index, std::nullopt);
     }
   }
   if (auto r = restored_.find(key); r != restored_.end()) {
-    notes_.push_back({run_note::restored, key});
+    notes_.push_back({ev_step_note::reused, key, key});
     completed_[key] = r->second;
     return finish_element(f, i, index, r->second);
   }
@@ -356,8 +362,8 @@ std::vector<task> workflow_run::take_ready() {
   return out;
 }
 
-std::vector<run_note> workflow_run::take_notes() {
-  std::vector<run_note> out;
+std::vector<ev_step_note> workflow_run::take_notes() {
+  std::vector<ev_step_note> out;
   out.swap(notes_);
   return out;
 }
@@ -399,6 +405,18 @@ run_outcome run_outcome_of(const workflow_run* run, std::vector<std::string> fai
   }
   o.failures = std::move(failures);
   return o;
+}
+
+ev_run_finished run_finished_event(std::string run_id, const run_outcome& outcome, bool nested) {
+  ev_run_finished ev;
+  ev.run_id = std::move(run_id);
+  ev.status = outcome.ok ? "ok" : "failed";
+  ev.nested = nested;
+  if (outcome.ok)
+    ev.outputs = outcome.outputs;
+  else
+    ev.failures = outcome.failures;
+  return ev;
 }
 
 value verify_context_json(const verify_context& c) {

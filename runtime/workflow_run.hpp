@@ -4,6 +4,7 @@
 #include "runtime/base/error.hpp"
 #include "runtime/base/result.hpp"
 #include "runtime/eval.hpp"
+#include "runtime/run_events.hpp"
 #include "runtime/value.hpp"
 
 #include <deque>
@@ -76,13 +77,8 @@ struct run_outcome {
 /// Ok only when there are no failures and the outputs evaluate.
 run_outcome run_outcome_of(const workflow_run* run, std::vector<std::string> failures);
 
-/// Something the scheduler decided on its own, for the journal: a step
-/// skipped by `when`, a task whose result was restored from an earlier run,
-/// a `for` step over an empty list.
-struct run_note {
-  enum kind_t { skipped, restored, empty_fan_out } kind = skipped;
-  std::string key;
-};
+/// The journal's run_finished event for `outcome` (without cache figures).
+ev_run_finished run_finished_event(std::string run_id, const run_outcome& outcome, bool nested);
 
 /// Binds the values given for `wf`'s inputs: applies defaults, and checks
 /// that every input without a default is given, that no unknown name is
@@ -112,8 +108,10 @@ public:
   /// Tasks that became ready since the last call, in run order.
   std::vector<task> take_ready();
 
-  /// Notes since the last call.
-  std::vector<run_note> take_notes();
+  /// What the scheduler decided on its own since the last call, as journal
+  /// events: a step skipped by `when`, a task restored from an earlier run,
+  /// a `for` step over an empty list.
+  std::vector<ev_step_note> take_notes();
 
   /// Records the result of a task handed out by take_ready(). Later steps
   /// may become ready. Precondition: `key` is in flight.
@@ -166,7 +164,7 @@ private:
   std::vector<std::unique_ptr<frame>> frames_;
   std::deque<std::pair<frame*, size_t>> queue_; ///< Steps whose deps resolved.
   std::vector<task> ready_;
-  std::vector<run_note> notes_;
+  std::vector<ev_step_note> notes_;
   /// In-flight task key -> (frame, step index, element index).
   struct slot {
     frame* f;

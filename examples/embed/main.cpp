@@ -47,17 +47,17 @@ dsl::ir::model make_model(std::string name, std::string file, std::string domain
 
 // Asks the router which model should write a story (only "storyteller"
 // serves that domain); the decision, or nothing after printing why not.
-std::optional<actors::route_reply> route(caf::actor_system& sys,
+std::optional<runtime::route_reply> route(caf::actor_system& sys,
                                          const actors::router_actor& router) {
   troupe::runtime::route_request q;
   q.step = "story";
   q.domain = "stories";
   q.max_tokens = 32;
-  std::optional<actors::route_reply> got;
+  std::optional<runtime::route_reply> got;
   caf::scoped_actor self{sys};
   self->request(router, caf::infinite, actors::route_atom_v, q)
     .receive(
-      [&](const actors::route_reply& r) {
+      [&](const runtime::route_reply& r) {
         if (r.ok && !r.chosen.empty())
           got = r;
         else

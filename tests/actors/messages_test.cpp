@@ -118,15 +118,15 @@ TEST_F(messages_test, every_message_type_round_trips) {
   EXPECT_EQ(std::optional<std::string>("big"), q_back.pinned);
   EXPECT_FALSE(q_back.policy);
 
-  route_reply rr{true, {"a", "b"}, "{\"chosen\":[\"a\"]}", "answer -> a", ""};
+  runtime::route_reply rr{true, {"a", "b"}, "{\"chosen\":[\"a\"]}", "answer -> a", ""};
   EXPECT_EQ(rr.chosen, round_trip(route_atom_v, rr).chosen);
 
   runtime::call_report mo{"a", "stories", runtime::call_outcome::timeout, false, 12.5};
   EXPECT_FALSE(round_trip(route_atom_v, mo).verified);
   EXPECT_EQ(runtime::call_outcome::timeout, round_trip(route_atom_v, mo).outcome);
 
-  verify_job vj{"hello", "answer", "\"Paris\"", "{\"inputs\":{}}"};
-  EXPECT_EQ("\"Paris\"", round_trip(verify_atom_v, vj).result_json);
+  verify_job vj{"hello", "answer", {"\"Paris\"", "\"Rome\""}, "{\"inputs\":{}}"};
+  EXPECT_EQ(vj.results_json, round_trip(verify_atom_v, vj).results_json);
 
   runtime::verdict vr{false, {"regex \"^a\" did not match"}, "no verifier"};
   EXPECT_EQ(vr.failures, round_trip(verify_atom_v, vr).failures);

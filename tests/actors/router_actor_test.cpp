@@ -34,11 +34,11 @@ dsl::ir::model model(std::string name, double accuracy, double cost) {
 
 class router_actor_test : public testing::Test {
 protected:
-  route_reply ask(const router_actor& r, runtime::route_request q) {
+  runtime::route_reply ask(const router_actor& r, runtime::route_request q) {
     caf::scoped_actor self{sys_};
-    route_reply out;
+    runtime::route_reply out;
     self->request(r, caf::infinite, route_atom_v, q)
-      .receive([&](const route_reply& x) { out = x; },
+      .receive([&](const runtime::route_reply& x) { out = x; },
                [&](const caf::error& e) { ADD_FAILURE() << sys_.render(e); });
     return out;
   }

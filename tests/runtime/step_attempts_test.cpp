@@ -148,9 +148,10 @@ public:
     const auto serial = steps_->serial();
     switch (f.kind) {
       case feed::routed:
-        return note(steps_->on_routed(serial, f.names, value{{"chosen", f.names}}, "explained"));
+        return note(steps_->on_routed(
+          serial, route_reply{true, f.names, value{{"chosen", f.names}}.dump(), "explained", ""}));
       case feed::route_error:
-        return note(steps_->on_routed(serial, f.text));
+        return note(steps_->on_routed(serial, route_reply{false, {}, "", "", f.text}));
       case feed::answer: {
         step_record r;
         r.key = "s";
@@ -178,7 +179,8 @@ public:
         return note(steps_->on_agreement(serial, f.ok, f.group));
       case feed::plan_run:
         return note(steps_->on_plan_run(
-          serial, f.ok ? result<value, std::string>(value::parse(f.text)) : result<value, std::string>(f.text)));
+          serial, f.ok ? run_outcome{true, value{{"result", value::parse(f.text)}}, {}}
+                       : run_outcome{false, {}, {f.text}}));
     }
     return {};
   }
@@ -306,9 +308,9 @@ const std::vector<rule_row>& rule_table() {
      "  plan s {\n    goal: \"g\"\n    domain: \"qa\"\n  }", "json",
      {routed({"a"}),
       answer("a", R"({"steps": [{"name": "only", "kind": "tool", "use": "template", "args": {"text": "X"}}], "output": "only"})"),
-      plan_failed("the plan's steps failed: only: boom")},
+      plan_failed("only: boom")},
      "route send run_plan failed", "route plan_accepted attempt_failed step_failed",
-     "plan_run: the plan's steps failed: only: boom"},
+     "plan_run: the plan's run failed: only: boom"},
     {"candidates: the best checking plan runs",
      "  plan s {\n    goal: \"g\"\n    domain: \"qa\"\n    candidates: 3\n  }", "json",
      {routed({"a"}), answer("a", R"({"steps": [{"name": "x", "kind": "tool", "use": "nope"}]})"),

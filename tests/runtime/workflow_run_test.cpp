@@ -116,7 +116,7 @@ workflow fan {
   EXPECT_EQ(0, empty->outputs().value()["n"]);
   auto notes = empty->take_notes();
   ASSERT_EQ(1u, notes.size());
-  EXPECT_EQ(run_note::empty_fan_out, notes[0].kind);
+  EXPECT_EQ(ev_step_note::empty, notes[0].kind);
 }
 
 TEST(workflow_run, when_skips_a_step_and_outputs_take_the_default) {
@@ -139,7 +139,7 @@ workflow triage {
   ASSERT_EQ((strings{"deep"}), keys(ready));
   auto notes = run->take_notes();
   ASSERT_EQ(1u, notes.size());
-  EXPECT_EQ(run_note::skipped, notes[0].kind);
+  EXPECT_EQ(ev_step_note::skipped, notes[0].kind);
   EXPECT_EQ("quick", notes[0].key);
   run->complete("deep", "thorough");
   ASSERT_TRUE(run->finished());
@@ -228,7 +228,7 @@ workflow chain {
   EXPECT_EQ("after A", ready[0].prompt);
   std::set<std::string> restored;
   for (const auto& n : run->take_notes())
-    if (n.kind == run_note::restored)
+    if (n.kind == ev_step_note::reused)
       restored.insert(n.key);
   EXPECT_EQ((std::set<std::string>{"a", "c"}), restored);
   run->complete("b", "B");
