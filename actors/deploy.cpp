@@ -112,6 +112,31 @@ executor_options executor_options_from(const runtime::config& c, const std::stri
   return eo;
 }
 
+run_summary run_to_end(caf::scoped_actor& self, const deployment& d,
+                       const std::function<void(const run_event&)>& on_event) {
+  run_summary summary;
+  bool done = false;
+  self->send(d.planner, run_atom_v);
+  while (!done)
+    self->receive(
+      [&](const run_event& e) {
+        if (on_event)
+          on_event(e);
+      },
+      [&](const run_summary& s) {
+        summary = s;
+        done = true;
+      },
+      [&](const caf::error& e) {
+        summary.run_id = d.run_id;
+        summary.failures.push_back("the planner failed: " + self->system().render(e));
+        done = true;
+      });
+  d.journal->flush();
+  shutdown(d);
+  return summary;
+}
+
 void shutdown(const deployment& d) {
   auto reason = caf::exit_reason::user_shutdown;
   caf::anon_send_exit(d.planner, reason);

@@ -13,7 +13,9 @@
 #include "runtime/value.hpp"
 
 #include "caf/actor_system.hpp"
+#include "caf/scoped_actor.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +81,16 @@ executor_options executor_options_from(const runtime::config& c, const std::stri
 /// executors, GPU actors), e.g. once the run has ended, so the actor system
 /// can shut down even while connections to other nodes stay open.
 void shutdown(const deployment& d);
+
+/// Runs `d` to its end from a blocking actor that `d` lists as a listener
+/// (or not: then no events arrive): sends run_atom to the planner, hands
+/// every run event to `on_event` while waiting, and returns the summary;
+/// a planner that fails instead gives a failed summary saying why. Then
+/// flushes the journal and shut down()s the deployment: an actor that
+/// ever talked to another node is registered with the middleman and would
+/// otherwise keep the actor system from shutting down.
+run_summary run_to_end(caf::scoped_actor& self, const deployment& d,
+                       const std::function<void(const run_event&)>& on_event = {});
 
 /// The workflow `troupe run` runs when none is named: the only workflow of
 /// the main file, else the one named `main`; else an error listing them.

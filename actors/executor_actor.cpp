@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <set>
+#include <unordered_set>
 
 namespace troupe::actors {
 
@@ -132,8 +133,17 @@ private:
       }
       auto ctx = opts_.tools;
       ctx.workspace = opts_.runs_root / job.run_id / "workspace";
-      std::error_code ec;
-      std::filesystem::create_directories(ctx.workspace, ec);
+      // Once per run here, not once per job. A failure is left to the
+      // tools that need the directory, which say so; the next job tries again.
+      if (!workspaces_.count(job.run_id)) {
+        std::error_code ec;
+        std::filesystem::create_directories(ctx.workspace, ec);
+        if (!ec) {
+          if (workspaces_.size() >= 1024)
+            workspaces_.clear();
+          workspaces_.insert(job.run_id);
+        }
+      }
       if (!blocking_tool(job.tool)) {
         promise.deliver(run_tool_job(job, ctx, opts_.node));
         return promise;
@@ -212,6 +222,7 @@ private:
   }
 
   executor_options opts_;
+  std::unordered_set<std::string> workspaces_; ///< Run ids whose workspace exists.
 };
 
 } // namespace

@@ -3,7 +3,7 @@
 //   build/bin/runtime_bench [--steps N] [--reps R] [--quick] [--listener]
 //                           [--shape wide|chain] [--store disk|tmpfs] [--concurrency N]
 //                           [--scheduler stealing|sharing] [--moderate-sleep-us US]
-//                           [--nodes 1|2|both]
+//                           [--nodes 1|2|both] [--compile-only]
 //
 // Generates two workflows of N (default 10000) trivial `template` tool
 // steps: "wide", N independent steps gathered by one list output, and
@@ -22,6 +22,8 @@
 // Every run is checked afterwards: ok, N step_finished events in the
 // journal, and the expected outputs.
 //
+// First it prints compile time against size (1,000 / 10,000 / 100,000
+// steps of each shape); --compile-only stops there.
 // --listener adds a listener that receives every run event, as `troupe run`
 // does for its live view. --quick runs 500 steps once (a smoke test).
 // --shape and --store run one part only (for profiling it: see
@@ -286,25 +288,14 @@ run_figures run_once(caf::actor_system& sys, const std::shared_ptr<const dsl::co
     std::exit(1);
   }
   f.deploy_s = since(t0);
-  actors::run_summary summary;
-  bool done = false;
   double cpu0 = cpu_seconds();
   auto t1 = clock_type::now();
-  self->send(dep.value().planner, actors::run_atom_v);
-  while (!done)
-    self->receive([&](const actors::run_event&) { ++f.listener_events; },
-                  [&](const actors::run_summary& s) {
-                    summary = s;
-                    done = true;
-                  },
-                  [&](const caf::error& e) {
-                    summary.failures.push_back("the planner failed: " + sys.render(e));
-                    done = true;
-                  });
+  // The summary comes after run_finished is durable; the flush in
+  // run_to_end() costs nothing more.
+  auto summary =
+    actors::run_to_end(self, dep.value(), [&](const actors::run_event&) { ++f.listener_events; });
   f.run_s = since(t1);
   f.cpu_s = cpu_seconds() - cpu0;
-  // The summary comes after run_finished is durable; flush only makes sure.
-  dep.value().journal->flush();
   f.journal = dep.value().journal->stats();
   f.journal_bytes = fs::file_size(dep.value().journal->path());
   if (!summary.ok) {
@@ -355,6 +346,7 @@ struct options {
   std::string policy = "stealing"; ///< CAF scheduler.policy.
   long moderate_sleep_us = -1;     ///< work-stealing.moderate-sleep-duration; -1: CAF's.
   std::string nodes = "both";      ///< "1", "2" or "both".
+  bool compile_only = false;       ///< Only the compile-scaling table.
 };
 
 void bench_shape(caf::actor_system& sys, const runtime::config& base, const options& o,
@@ -382,6 +374,37 @@ void bench_shape(caf::actor_system& sys, const runtime::config& base, const opti
   }
 }
 
+// Compile time against size: each shape at 1,000, 10,000 and 100,000
+// steps (up to 1,000 with --quick), compiled once each. Time per step
+// should stay flat.
+bool compile_scaling(const options& o) {
+  std::printf("## Compile time by size\n\n"
+              "| shape | steps | .wf bytes | compile | per step |\n|---|---|---|---|---|\n");
+  for (const char* name : {"wide", "chain"}) {
+    if (!o.shape.empty() && o.shape != name)
+      continue;
+    for (size_t n : {size_t(1000), size_t(10000), size_t(100000)}) {
+      if (o.quick && n > 1000)
+        break;
+      std::string text = std::string(name) == "wide" ? wide_source(n) : chain_source(n);
+      size_t bytes = text.size();
+      auto t0 = clock_type::now();
+      auto program = dsl::compile_source(std::string(name) + ".wf", std::move(text));
+      double s = since(t0);
+      if (!program->ok()) {
+        std::fprintf(stderr, "runtime_bench: the generated %s workflow does not compile:\n%s",
+                     name, program->report().c_str());
+        return false;
+      }
+      std::printf("| %s | %zu | %zu | %.0f ms | %.1f us |\n", name, n, bytes, 1e3 * s,
+                  1e6 * s / double(n));
+      std::fflush(stdout);
+    }
+  }
+  std::printf("\n");
+  return true;
+}
+
 bool parse_args(int argc, char** argv, options& o) {
   for (int i = 1; i < argc; ++i) {
     auto number = [&](long lo, long hi, long& out) {
@@ -394,6 +417,8 @@ bool parse_args(int argc, char** argv, options& o) {
     long v = 0;
     if (!std::strcmp(argv[i], "--quick")) {
       o.quick = true;
+    } else if (!std::strcmp(argv[i], "--compile-only")) {
+      o.compile_only = true;
     } else if (!std::strcmp(argv[i], "--listener")) {
       o.listener = true;
     } else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) {
@@ -447,7 +472,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: runtime_bench [--steps N (2..10000000)] [--reps R] [--quick] "
                          "[--listener] [--shape wide|chain] [--store disk|tmpfs] "
                          "[--concurrency N] [--scheduler stealing|sharing] "
-                         "[--moderate-sleep-us US] [--nodes 1|2|both]\n");
+                         "[--moderate-sleep-us US] [--nodes 1|2|both] [--compile-only]\n");
     return 2;
   }
   auto base = runtime::default_config();
@@ -463,6 +488,11 @@ int main(int argc, char** argv) {
               o.steps, o.reps, std::thread::hardware_concurrency(), o.policy.c_str(),
               std::max(2, base.node.threads), sleep.c_str(), base.limits.max_concurrent_steps,
               o.listener ? "on" : "off", load[0], load[1], load[2]);
+
+  if (!compile_scaling(o))
+    return 1;
+  if (o.compile_only)
+    return 0;
 
   struct shape_program {
     std::string name;

@@ -240,6 +240,7 @@ private:
         w.router = read_router(*r);
       }
     }
+    w.index_names();
     return w;
   }
 

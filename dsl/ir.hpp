@@ -174,7 +174,12 @@ struct workflow {
   std::optional<router_policy> router;
   /// Resolution of every name expression in this workflow.
   std::unordered_map<const ast::expr*, ref> refs;
+  /// Name -> position in `steps` and `inputs`: what find_step() and
+  /// find_input() read. build_ir() calls index_names() once the lists are
+  /// complete; whoever changes them afterwards calls it again.
+  std::unordered_map<std::string, size_t> step_index, input_index;
 
+  void index_names();
   const step* find_step(const std::string& name) const;
   const input* find_input(const std::string& name) const;
 };

@@ -102,10 +102,9 @@ private:
 
 bool is_open(const std::string& s) { return s == "(" || s == "[" || s == "{"; }
 bool is_close(const std::string& s) { return s == ")" || s == "]" || s == "}"; }
-bool is_operator(const antlr4::Token* t) {
+bool is_operator(const std::string& text) {
   static const char* ops[] = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">",
                               ">=", "??", ".", "and", "or", "not"};
-  const auto text = t->getText();
   for (auto* op : ops)
     if (text == op)
       return true;
@@ -114,8 +113,7 @@ bool is_operator(const antlr4::Token* t) {
 
 // Tokens after which a new expression starts at the same nesting level:
 // expressions never contain them outside brackets.
-bool resets_count(const antlr4::Token* t) {
-  const auto text = t->getText();
+bool resets_count(const antlr4::Token* t, const std::string& text) {
   if (text == ":" || text == "=" || text == ",")
     return true;
   switch (t->getType()) {
@@ -138,14 +136,19 @@ bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     auto* t = tokens[i].get();
     auto type = t->getType();
+    // The text is kept in the token: otherwise every getText() converts it
+    // back from the input stream's UTF-32.
+    const auto text = t->getText();
+    if (auto* c = dynamic_cast<antlr4::CommonToken*>(t))
+      c->setText(text);
     if (type == TroupeLexer::BAD_CHAR) {
       std::string hint;
-      if (t->getText() == ";")
+      if (text == ";")
         hint = "properties need no ';' separator";
-      else if (t->getText() == "\\")
+      else if (text == "\\")
         hint = "backslash escapes are only valid inside strings";
       diags.add(diag_code::E004, token_range(file, t),
-                "invalid character '" + t->getText() + "'", hint);
+                "invalid character '" + text + "'", hint);
       ok = false;
       continue;
     }
@@ -164,7 +167,6 @@ bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
       ok = false;
       continue;
     }
-    const auto text = t->getText();
     if (type != TroupeLexer::STRING && type != TroupeLexer::SQ_STRING
         && type != TroupeLexer::TRIPLE_STRING) {
       if (is_open(text)) {
@@ -178,9 +180,9 @@ bool scan_tokens(uint32_t file, token_list& tokens, diagnostics& diags) {
         }
       } else if (is_close(text) && ops_at_level.size() > 1) {
         ops_at_level.pop_back();
-      } else if (resets_count(t)) {
+      } else if (resets_count(t, text)) {
         ops_at_level.back() = 0; // A new expression starts here.
-      } else if (is_operator(t) && ++ops_at_level.back() > max_operators_per_level) {
+      } else if (is_operator(text) && ++ops_at_level.back() > max_operators_per_level) {
         diags.add(diag_code::E007, token_range(file, t),
                   "more than " + std::to_string(max_operators_per_level)
                     + " operators at one nesting level",
@@ -507,6 +509,29 @@ struct parse_run {
   std::vector<const antlr4::Token*> comments;
 };
 
+// Runs entry rule `rule` in two stages. SLL prediction that stops at the
+// first problem is several times faster than full LL, and when it succeeds
+// its tree is the one LL would build; on any problem the input is parsed
+// again with LL prediction and the error listener, so every diagnostic is
+// the one a single LL parse gives.
+template <class Rule>
+auto parse_two_stage(parse_run& run, Rule rule) {
+  auto& p = *run.parser;
+  auto* sim = p.getInterpreter<antlr4::atn::ParserATNSimulator>();
+  p.removeErrorListeners();
+  p.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  sim->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+  try {
+    return rule(p);
+  } catch (const antlr4::ParseCancellationException&) {
+  }
+  p.reset();
+  p.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+  sim->setPredictionMode(antlr4::atn::PredictionMode::LL);
+  p.addErrorListener(run.listener.get());
+  return rule(p);
+}
+
 std::optional<ast::expr_ptr> parse_interpolation(uint32_t file,
                                                  const std::string& text,
                                                  source_pos at,
@@ -516,7 +541,7 @@ std::optional<ast::expr_ptr> parse_interpolation(uint32_t file,
   parse_run run(file, text, at, diags, ok);
   if (!ok)
     return std::nullopt;
-  auto* tree = run.parser->exprOnly();
+  auto* tree = parse_two_stage(run, [](TroupeParser& p) { return p.exprOnly(); });
   if (diags.error_count() != before)
     return std::nullopt;
   builder b(file, diags);
@@ -553,7 +578,7 @@ std::optional<ast::file> parse(const source_manager& sm, uint32_t file_id,
     parse_run run(file_id, f.text, {1, 1}, diags, ok);
     if (!ok)
       return std::nullopt;
-    auto* tree = run.parser->file();
+    auto* tree = parse_two_stage(run, [](TroupeParser& p) { return p.file(); });
     if (diags.error_count() != before)
       return std::nullopt;
     builder b(file_id, diags);

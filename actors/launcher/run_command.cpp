@@ -152,22 +152,9 @@ int cmd_run(const run_options& o, const std::string& version) {
     return dep.error().user_error ? run_bad_input : run_system_error;
   }
   run_view view(o.json, o.explain, dep.value().run_id);
-  self->send(dep.value().planner, actors::run_atom_v);
-  actors::run_summary summary;
-  bool done = false;
-  while (!done)
-    self->receive([&](const actors::run_event& e) { view.on_event(e.json); },
-                  [&](const actors::run_summary& s) {
-                    summary = s;
-                    done = true;
-                  },
-                  [&](const caf::error& e) {
-                    summary.failures.push_back("the planner failed: " + sys.render(e));
-                    done = true;
-                  });
+  auto summary = actors::run_to_end(self, dep.value(),
+                                    [&](const actors::run_event& e) { view.on_event(e.json); });
   view.finish(summary);
-  dep.value().journal->flush();
-  actors::shutdown(dep.value());
   return summary.ok ? run_ok : run_failed;
 }
 
