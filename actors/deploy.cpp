@@ -228,6 +228,8 @@ base::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_opt
   po.listeners = o.listeners;
   po.max_concurrent_steps = c.limits.max_concurrent_steps;
   po.plan_max_steps = c.limits.plan_max_steps;
+  if (o.local_executors)
+    po.quick_tools_node = c.node.name;
   if (c.cache.enabled) {
     runtime::cache_options co;
     co.capacity = c.cache.capacity;
@@ -266,6 +268,7 @@ planner_options plan_run_options(const planner_options& parent,
   child.key_prefix = std::move(key_prefix);
   child.plan_depth = parent.plan_depth + 1;
   child.plan_max_steps = parent.plan_max_steps;
+  child.quick_tools_node = parent.quick_tools_node;
   return child;
 }
 

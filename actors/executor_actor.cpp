@@ -1,5 +1,6 @@
 #include "actors/executor_actor.hpp"
 
+#include "actors/jobs.hpp"
 #include "actors/records.hpp"
 #include "runtime/journal.hpp"
 #include "runtime/model_output.hpp"
@@ -21,39 +22,9 @@ bool blocking_tool(const std::string& name) {
   return blocking.count(name) > 0;
 }
 
-runtime::step_record record_for(const step_job& job, const std::string& node) {
-  runtime::step_record r;
-  r.key = job.key;
-  r.attempt = job.attempt;
-  r.model = job.model;
-  r.node = node;
-  r.started_us = runtime::journal_now_us();
-  return r;
-}
-
 step_outcome finish(runtime::step_record r) {
   r.finished_us = runtime::journal_now_us();
   return step_outcome{step_record_write(r)};
-}
-
-// Runs a tool; `ctx.workspace` is the run's.
-step_outcome run_tool_job(const step_job& job, const runtime::tool_context& ctx,
-                          const std::string& node) {
-  auto r = record_for(job, node);
-  auto args = runtime::value::parse(job.args_json, nullptr, false);
-  if (args.is_discarded()) {
-    r.error = "tool '" + job.tool + "': arguments are not JSON";
-    return finish(std::move(r));
-  }
-  auto out = runtime::run_tool(job.tool, args, ctx);
-  if (out) {
-    r.ok = true;
-    r.output_json = out.value().dump();
-  } else {
-    r.error = out.error().message;
-    r.retryable = out.error().retryable;
-  }
-  return finish(std::move(r));
 }
 
 // One call to an OpenAI-compatible endpoint (blocks).
@@ -145,10 +116,12 @@ private:
         }
       }
       if (!blocking_tool(job.tool)) {
-        promise.deliver(run_tool_job(job, ctx, opts_.node));
+        promise.deliver(step_outcome{step_record_write(tool_job_record(job, ctx, opts_.node))});
         return promise;
       }
-      offload(promise, job, [job, ctx, node = opts_.node] { return run_tool_job(job, ctx, node); });
+      offload(promise, job, [job, ctx, node = opts_.node] {
+        return step_outcome{step_record_write(tool_job_record(job, ctx, node))};
+      });
       return promise;
     }
     if (job.backend == "openai") {

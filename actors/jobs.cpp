@@ -1,5 +1,7 @@
 #include "actors/jobs.hpp"
 
+#include "runtime/journal.hpp"
+
 namespace troupe::actors {
 
 step_job step_job_for(const dsl::ir::graph& graph, const std::string& run_id,
@@ -33,6 +35,33 @@ step_job step_job_for(const dsl::ir::graph& graph, const std::string& run_id,
   j.seed = r.seed;
   j.stop = step.stop;
   return j;
+}
+
+runtime::step_record record_for(const step_job& job, const std::string& node) {
+  runtime::step_record r;
+  r.key = job.key;
+  r.attempt = job.attempt;
+  r.model = job.model;
+  r.node = node;
+  r.started_us = runtime::journal_now_us();
+  return r;
+}
+
+runtime::step_record tool_job_record(const step_job& job, const runtime::tool_context& ctx,
+                                     const std::string& node) {
+  auto r = record_for(job, node);
+  auto args = runtime::value::parse(job.args_json, nullptr, false);
+  if (args.is_discarded()) {
+    r.error = "tool '" + job.tool + "': arguments are not JSON";
+  } else if (auto out = runtime::run_tool(job.tool, args, ctx)) {
+    r.ok = true;
+    r.output_json = out.value().dump();
+  } else {
+    r.error = out.error().message;
+    r.retryable = out.error().retryable;
+  }
+  r.finished_us = runtime::journal_now_us();
+  return r;
 }
 
 } // namespace troupe::actors

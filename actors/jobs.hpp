@@ -3,6 +3,7 @@
 #include "actors/messages.hpp"
 #include "dsl/ir.hpp"
 #include "runtime/step_attempts.hpp"
+#include "runtime/tools.hpp"
 #include "runtime/workflow_run.hpp"
 
 /// The step_job an executor receives for one job the step policy asked for:
@@ -14,5 +15,15 @@ namespace troupe::actors {
 /// router only chooses those).
 step_job step_job_for(const dsl::ir::graph& graph, const std::string& run_id,
                       const runtime::task& t, uint32_t attempt, const runtime::job_request& r);
+
+/// The record of `job` run on `node`, started now: key, attempt, model and
+/// node set; the caller fills in the outcome and finished_us.
+runtime::step_record record_for(const step_job& job, const std::string& node);
+
+/// Runs tool job `job` here, in the calling thread, with `ctx` (whose
+/// workspace is the run's), and records it as run on `node`: its output as
+/// JSON or its error, and when it started and finished.
+runtime::step_record tool_job_record(const step_job& job, const runtime::tool_context& ctx,
+                                     const std::string& node);
 
 } // namespace troupe::actors

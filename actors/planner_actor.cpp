@@ -15,7 +15,8 @@
 // The planner is a shell: sending, receiving and the journal's ordering.
 // What to do with each outcome is runtime::step_attempts' decision; which
 // steps are ready is runtime::workflow_run's; where a job runs is
-// runtime::executor_pool's.
+// runtime::executor_pool's, except that a quick pure tool runs here
+// (pump()).
 namespace troupe::actors {
 
 namespace {
@@ -113,18 +114,36 @@ private:
     pump();
   }
 
+  // Starts what became ready and runs the quick jobs waiting here. A quick
+  // job's answer completes its step, which calls pump() again: that call
+  // only asks this loop for another round, so a chain of quick steps runs
+  // as a loop, not as a recursion as deep as the chain.
   void pump() {
-    for (auto& n : run_->take_notes())
-      record(std::move(n));
-    for (auto& t : run_->take_ready())
-      backlog_.push_back(std::move(t));
-    while (!backlog_.empty() && active_.size() < opts_.max_concurrent_steps) {
-      auto t = std::move(backlog_.front());
-      backlog_.pop_front();
-      auto key = t.key;
-      auto it = active_.emplace(key, runtime::step_attempts(std::move(t), env_)).first;
-      act(key, it->second.begin());
+    if (pumping_) {
+      again_ = true;
+      return;
     }
+    pumping_ = true;
+    do {
+      again_ = false;
+      for (auto& n : run_->take_notes())
+        record(std::move(n));
+      for (auto& t : run_->take_ready())
+        backlog_.push_back(std::move(t));
+      while (!backlog_.empty() && active_.size() < opts_.max_concurrent_steps) {
+        auto t = std::move(backlog_.front());
+        backlog_.pop_front();
+        auto key = t.key;
+        auto it = active_.emplace(key, runtime::step_attempts(std::move(t), env_)).first;
+        act(key, it->second.begin());
+      }
+      while (!quick_.empty()) {
+        auto j = std::move(quick_.front());
+        quick_.pop_front();
+        answer(j.key, j.serial, tool_job_record(j.job, {}, opts_.quick_tools_node));
+      }
+    } while (again_);
+    pumping_ = false;
     if (run_->finished() && active_.empty() && backlog_.empty() && !ending_)
       end_run();
   }
@@ -186,6 +205,12 @@ private:
   // Sends one job to the least loaded live executor and tracks it until its
   // answer arrives or its node is lost (then it goes elsewhere).
   void dispatch(job_entry entry) {
+    if (!opts_.quick_tools_node.empty() && entry.job.kind == "tool"
+        && runtime::tool_is_quick(entry.job.tool)) {
+      record(runtime::ev_step_started{entry.key, entry.job.attempt, "", opts_.quick_tools_node});
+      quick_.push_back(std::move(entry));
+      return pump();
+    }
     auto e = pool_.pick();
     if (!e) {
       auto bad = runtime::step_record::unanswered(entry.key, entry.job.model, "",
@@ -340,6 +365,9 @@ private:
   std::unique_ptr<runtime::workflow_run> run_;
   std::map<std::string, runtime::step_attempts> active_;
   std::deque<runtime::task> backlog_;
+  std::deque<job_entry> quick_; ///< Quick tool jobs to run here, in pump().
+  bool pumping_ = false;
+  bool again_ = false;
   std::map<std::string, value> done_values_; ///< Awaiting their durable write.
   std::vector<std::string> failures_;
   std::vector<caf::typed_response_promise<run_summary>> waiters_;

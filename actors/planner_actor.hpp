@@ -66,6 +66,11 @@ struct planner_options {
   std::string key_prefix;
   int plan_depth = 0;
   size_t plan_max_steps = 64; ///< [limits] plan_max_steps.
+  /// This node's name when it runs steps itself (it has local executors):
+  /// then quick pure tools (runtime::tool_is_quick()) run in the planner,
+  /// recorded as run on this node, without a round trip to an executor.
+  /// Empty: every job goes to an executor.
+  std::string quick_tools_node;
 };
 
 /// The options of a child planner that runs an accepted plan (workflow

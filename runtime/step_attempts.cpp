@@ -1,4 +1,5 @@
 #include "runtime/step_attempts.hpp"
+#include "runtime/tools.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -26,9 +27,7 @@ std::string step_path(const task& t) {
 // Tools whose result depends only on their arguments: no clock, network,
 // file or process. Resuming recomputes them exactly.
 bool recomputable(const dsl::ir::step& s) {
-  static const std::set<std::string> pure = {"template", "json_get", "json_parse",
-                                             "regex_extract", "chunk_text"};
-  return s.kind == step_kind::tool && pure.count(s.target) > 0;
+  return s.kind == step_kind::tool && tool_is_pure(s.target);
 }
 
 std::string join(const std::vector<std::string>& parts) {

@@ -229,6 +229,14 @@ const tool_entry tool_table[] = {
 
 } // namespace
 
+bool tool_is_pure(const std::string& name) {
+  return tool_is_quick(name) || name == "regex_extract";
+}
+
+bool tool_is_quick(const std::string& name) {
+  return name == "template" || name == "json_get" || name == "json_parse" || name == "chunk_text";
+}
+
 result<value, tool_error> run_tool(const std::string& name, const value& args,
                                    const tool_context& ctx) {
   const dsl::tool_spec* spec = dsl::find_tool(name);

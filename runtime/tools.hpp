@@ -75,6 +75,16 @@ struct tool_error {
 result<value, tool_error> run_tool(const std::string& name, const value& args,
                                    const tool_context& ctx);
 
+/// Whether built-in tool `name`'s result depends only on its arguments (no
+/// clock, network, file or process), so running it again gives the same
+/// result: template, json_get, json_parse, regex_extract, chunk_text.
+bool tool_is_pure(const std::string& name);
+
+/// Whether tool `name` is pure and also takes time linear in its input, so
+/// it may run wherever the caller is without holding it up: every pure
+/// tool except regex_extract, whose backtracking has no such bound.
+bool tool_is_quick(const std::string& name);
+
 /// Splits a shell tool command into argv: words separated by ASCII
 /// whitespace; '...' keeps everything literally; "..." keeps everything
 /// except that \" and \\ stand for " and \; quoted and unquoted parts next

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <csignal>
 #include <fcntl.h>
 #include <thread>
@@ -396,6 +397,49 @@ workflow main {
   EXPECT_EQ(3, r.status) << r.out;
   EXPECT_NE(std::string::npos, r.out.find("grab: 1 attempt failed")) << r.out;
   EXPECT_NE(std::string::npos, r.out.find("troupe run --resume ")) << r.out;
+}
+
+// Quick pure tools (template, json_parse, json_get, chunk_text) run in the
+// planner of a node that runs steps: a chain of 5,000 of them completes
+// (a loop, not a recursion as deep as the chain), each journaled as run on
+// this node, and a quick tool that fails still fails with its reason.
+TEST(run, a_long_chain_of_quick_tools_runs_in_the_planner) {
+  auto dir = e2e::fresh_dir("quick");
+  std::ofstream(dir / "troupe.toml") << "[node]\nname = \"here\"\n";
+  const size_t n = 5000;
+  std::string text = "workflow main {\n  tool s0 { use: template args { text: \"x\" } }\n";
+  for (size_t i = 1; i < n; ++i)
+    text += "  tool s" + std::to_string(i) + " { use: template args { text: \"{{s"
+            + std::to_string(i - 1) + "}}x\" } }\n";
+  text += "  tool doc { use: json_parse args { text: \"{\\\"n\\\": {{len(s"
+          + std::to_string(n - 1) + ")}}}\" } }\n"
+          "  output o: json = doc\n}\n";
+  auto wf = e2e::scratch("quick.wf", text);
+  auto r = run_in(dir, "", "run " + wf, true);
+  ASSERT_EQ(0, r.status) << r.out.substr(0, 2000);
+  EXPECT_EQ(json::parse(r.out)["o"], (json{{"n", n}})) << r.out;
+  auto events = journal(only_run(dir));
+  auto started = events_of(events, "step_started");
+  ASSERT_EQ(n + 1, started.size());
+  for (const auto& e : started)
+    ASSERT_EQ("here", e["node"]) << e.dump();
+  EXPECT_EQ(n + 1, events_of(events, "step_finished").size());
+
+  auto bad = e2e::scratch("quick_bad.wf", R"(
+workflow main {
+  tool doc {
+    use: json_parse
+    args {
+      text: "{not json"
+    }
+  }
+  output o: json = doc
+}
+)");
+  auto dir2 = e2e::fresh_dir("quick-bad");
+  r = run_in(dir2, "", "run " + bad);
+  EXPECT_EQ(3, r.status) << r.out;
+  EXPECT_NE(std::string::npos, r.out.find("doc: 1 attempt failed")) << r.out;
 }
 
 } // namespace
