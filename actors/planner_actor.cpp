@@ -130,7 +130,9 @@ private:
         record(std::move(n));
       for (auto& t : run_->take_ready())
         backlog_.push_back(std::move(t));
-      while (!backlog_.empty() && active_.size() < opts_.max_concurrent_steps) {
+      // A step whose result only waits for the disk holds no slot.
+      while (!backlog_.empty()
+             && active_.size() - done_values_.size() < opts_.max_concurrent_steps) {
         auto t = std::move(backlog_.front());
         backlog_.pop_front();
         auto key = t.key;

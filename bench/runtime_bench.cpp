@@ -28,15 +28,18 @@
 // does for its live view. --quick runs 500 steps once (a smoke test).
 // --shape and --store run one part only (for profiling it: see
 // docs/benchmarks.md). --concurrency sets limits.max_concurrent_steps
-// (default 64): a step that waits for its fdatasync holds its slot until
-// then, so one group commit covers at most this many such steps.
-// --scheduler and --moderate-sleep-us change CAF's scheduler from what
-// `troupe run` uses: an idle work-stealing worker polls with 50 us sleeps
-// (moderate-sleep-duration) before it waits on a condition variable, and
-// every hop of a chain's critical path may land on such a worker.
+// (default 64); a step whose result waits only for its fdatasync has
+// given its slot back already.
+// --scheduler and --moderate-sleep-us set troupe.toml's [node] scheduler
+// and idle_sleep_us, in this process and in the two-node mode's node
+// process: an idle work-stealing worker polls with such sleeps (CAF's
+// moderate-sleep-duration, 50 us by default) before it waits on a
+// condition variable, and every hop of a chain's critical path may land
+// on such a worker.
 #include "actors/deploy.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_actor.hpp"
+#include "actors/system_config.hpp"
 #include "dsl/compile.hpp"
 #include "runtime/config.hpp"
 #include "runtime/journal.hpp"
@@ -181,11 +184,16 @@ const char* bench_secret = "runtime-bench-secret";
 
 // Starts `troupe node --listen 127.0.0.1:0` and joins it as a client: its
 // executors become the placement's. Empty when that fails (reason on stderr).
-std::optional<placement> two_nodes(caf::actor_system& sys, node_process& node) {
+// The node runs with the same [node] scheduler settings as this process.
+std::optional<placement> two_nodes(caf::actor_system& sys, node_process& node,
+                                   const runtime::node_config& settings) {
   std::string tmpl = (fs::temp_directory_path() / "troupe-bench-node-XXXXXX").string();
   if (!mkdtemp(tmpl.data()))
     return std::nullopt;
   node.dir = tmpl;
+  std::ofstream(node.dir / "troupe.toml")
+    << "[node]\nthreads = " << settings.threads << "\nscheduler = \"" << settings.scheduler
+    << "\"\nidle_sleep_us = " << settings.idle_sleep_us << "\n";
   auto log = node.dir / "node.log";
   node.pid = fork();
   if (node.pid == 0) {
@@ -239,22 +247,6 @@ struct run_figures {
   runtime::journal_service_stats journal;
   uintmax_t journal_bytes = 0;
   size_t steps_finished = 0;  ///< step_finished events read back from the journal.
-};
-
-// As `troupe run` sets it up (run_command.cpp), unless `policy` or
-// `moderate_sleep_us` say otherwise.
-struct bench_system_config : caf::actor_system_config {
-  bench_system_config(int threads, const std::string& policy, long moderate_sleep_us) {
-    actors::register_message_types(*this);
-    load<caf::io::middleman>(); // The two-node mode talks to another process.
-    set("scheduler.max-threads", std::max(2, threads));
-    set("logger.console", caf::atom("none"));
-    if (policy == "sharing")
-      set("scheduler.policy", caf::atom("sharing"));
-    if (moderate_sleep_us >= 0)
-      set("work-stealing.moderate-sleep-duration",
-          caf::timespan(std::chrono::microseconds(moderate_sleep_us)));
-  }
 };
 
 // Deploys `program` into `store`, runs it once, checks the record. Exits
@@ -343,8 +335,8 @@ struct options {
   std::string shape;  ///< "" both, else "wide" or "chain".
   std::string store;  ///< "" both, else "disk" or "tmpfs".
   size_t concurrency = 0; ///< limits.max_concurrent_steps; 0 keeps the default.
-  std::string policy = "stealing"; ///< CAF scheduler.policy.
-  long moderate_sleep_us = -1;     ///< work-stealing.moderate-sleep-duration; -1: CAF's.
+  std::string policy;          ///< [node] scheduler; "": the default.
+  long moderate_sleep_us = -1; ///< [node] idle_sleep_us; -1: the default.
   std::string nodes = "both";      ///< "1", "2" or "both".
   bool compile_only = false;       ///< Only the compile-scaling table.
 };
@@ -478,15 +470,18 @@ int main(int argc, char** argv) {
   auto base = runtime::default_config();
   if (o.concurrency > 0)
     base.limits.max_concurrent_steps = o.concurrency;
+  if (!o.policy.empty())
+    base.node.scheduler = o.policy;
+  if (o.moderate_sleep_us >= 0)
+    base.node.idle_sleep_us = o.moderate_sleep_us;
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
-  std::string sleep = o.moderate_sleep_us < 0 ? std::string("default")
-                                              : std::to_string(o.moderate_sleep_us) + " us";
   std::printf("runtime_bench: %zu steps, %d runs each, %u hardware threads, CAF scheduler %s "
-              "with %d threads (moderate sleep %s), max_concurrent_steps %zu, listener %s, "
+              "with %d threads (idle sleep %lld us), max_concurrent_steps %zu, listener %s, "
               "load average %.2f %.2f %.2f\n\n",
-              o.steps, o.reps, std::thread::hardware_concurrency(), o.policy.c_str(),
-              std::max(2, base.node.threads), sleep.c_str(), base.limits.max_concurrent_steps,
+              o.steps, o.reps, std::thread::hardware_concurrency(), base.node.scheduler.c_str(),
+              std::max(2, base.node.threads), (long long)base.node.idle_sleep_us,
+              base.limits.max_concurrent_steps,
               o.listener ? "on" : "off", load[0], load[1], load[2]);
 
   if (!compile_scaling(o))
@@ -537,7 +532,7 @@ int main(int argc, char** argv) {
               "| shape | nodes | run store | steps | us/step min | us/step median "
               "| CPU us/step | run median | deploy | journal | events | syncs | batches |\n"
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-  bench_system_config sys_cfg(base.node.threads, o.policy, o.moderate_sleep_us);
+  actors::system_config sys_cfg(base.node, true); // Two nodes talk over the network.
   {
     caf::actor_system sys{sys_cfg};
     placement one_node;
@@ -546,7 +541,7 @@ int main(int argc, char** argv) {
         bench_shape(sys, base, o, s.name, s.program, stores, one_node);
     if (o.nodes != "1") {
       node_process node;
-      auto two = two_nodes(sys, node);
+      auto two = two_nodes(sys, node, base.node);
       if (!two)
         return 1;
       for (const auto& s : shapes)

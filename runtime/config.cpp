@@ -115,7 +115,7 @@ void config_walker::walk(const toml::table& root) {
 }
 
 void config_walker::node(const toml::table& t) {
-  r_.check_keys(t, "[node]", {"name", "listen", "threads"});
+  r_.check_keys(t, "[node]", {"name", "listen", "threads", "scheduler", "idle_sleep_us"});
   if (auto name = r_.string(t, "name", "node.name")) {
     if (name->value.empty())
       r_.error(name->at, "node.name: must not be empty");
@@ -130,6 +130,18 @@ void config_walker::node(const toml::table& t) {
       r_.error(listen->at, "node.listen: " + parsed.error());
   }
   integer(t, "threads", "node", 1, max_threads, c_.node.threads);
+  if (auto s = r_.string(t, "scheduler", "node.scheduler")) {
+    if (s->value == "stealing" || s->value == "sharing") {
+      c_.node.scheduler = s->value;
+    } else {
+      std::string message =
+        "node.scheduler: '" + s->value + "' is not one of \"stealing\", \"sharing\"";
+      if (auto hint = dsl::did_you_mean(s->value, {"stealing", "sharing"}); !hint.empty())
+        message += "; " + hint;
+      r_.error(s->at, std::move(message));
+    }
+  }
+  integer(t, "idle_sleep_us", "node", 0, 1'000'000, c_.node.idle_sleep_us);
 }
 
 std::optional<fs::path> config_walker::path(const toml::table& t,

@@ -21,6 +21,9 @@
 //   listen = "127.0.0.1:7700"    # HOST:PORT this node serves on; port 0
 //                                #   picks a free one; IPv6 as [::1]:7700
 //   threads = 8                  # 1..4096; default: hardware concurrency
+//   scheduler = "stealing"       # CAF scheduler: "stealing" or "sharing"
+//   idle_sleep_us = 50           # 0..1000000: an idle stealing worker's poll
+//                                #   sleep (CAF moderate-sleep-duration)
 //   [paths]
 //   models = "models"            # models directory (see model_paths.hpp);
 //                                #   default: unset (model_paths decides)
@@ -84,6 +87,12 @@ struct node_config {
   std::string name; ///< Default: the host name.
   host_port listen{"127.0.0.1", 7700};
   int threads = 1; ///< Default: hardware concurrency.
+  /// CAF's scheduler policy: "stealing" (work stealing) or "sharing" (one
+  /// shared queue).
+  std::string scheduler = "stealing";
+  /// Work stealing: how long an idle worker sleeps between polls before it
+  /// waits on a condition variable (CAF's moderate-sleep-duration).
+  std::int64_t idle_sleep_us = 50;
 };
 
 /// [paths]; a path set in the file is already joined to the file's

@@ -231,9 +231,30 @@ result<std::int64_t, journal_error> journal_writer::append(value event,
 }
 
 std::optional<journal_error> journal_writer::append_line(std::string line, bool durable) {
+  line.push_back('\n');
+  if (auto err = write_text(line))
+    return err;
+  if (durable)
+    return sync();
+  return std::nullopt;
+}
+
+std::optional<journal_error> journal_writer::append_lines(const std::vector<std::string>& lines) {
+  size_t n = 0;
+  for (const auto& l : lines) n += l.size() + 1;
+  std::string text;
+  text.reserve(n);
+  for (const auto& l : lines) {
+    text += l;
+    text.push_back('\n');
+  }
+  return write_text(text);
+}
+
+// One write(2) of whole lines; a partial write is cut back.
+std::optional<journal_error> journal_writer::write_text(const std::string& line) {
   if (fd_ < 0)
     return not_open_error(path_);
-  line.push_back('\n');
   ssize_t wrote;
   do
     wrote = ::write(fd_, line.data(), line.size());
@@ -252,8 +273,6 @@ std::optional<journal_error> journal_writer::append_line(std::string line, bool 
                            + " bytes; is the disk full?)"};
   }
   size_ += line.size();
-  if (durable)
-    return sync();
   return std::nullopt;
 }
 

@@ -80,6 +80,10 @@ public:
   /// Errors and the cut of a partial line as append().
   std::optional<journal_error> append_line(std::string line, bool durable = false);
 
+  /// Appends `lines` (each as append_line() takes it) in one write(2): all
+  /// of them, or on an error none (a partial write is cut back).
+  std::optional<journal_error> append_lines(const std::vector<std::string>& lines);
+
   /// fdatasync() the file: every event appended so far is on disk when
   /// this returns no error.
   std::optional<journal_error> sync();
@@ -99,6 +103,7 @@ private:
 
   // Cuts a partly written line off after a failed write.
   void cut_partial_line();
+  std::optional<journal_error> write_text(const std::string& text);
 
   std::filesystem::path path_;
   int fd_ = -1;

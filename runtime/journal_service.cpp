@@ -82,15 +82,16 @@ void journal_service::loop(const std::shared_ptr<state>& st) {
     }
     bool durable = false;
     int64_t written = 0;
-    for (auto& it : batch) {
-      if (broken)
-        break;
-      if (it.event)
-        it.line = run_event_line(std::move(*it.event), it.ts, it.key_prefix);
-      broken = st->writer.append_line(std::move(it.line));
-      if (!broken)
-        ++written;
-      durable = durable || it.durable;
+    if (!broken) {
+      std::vector<std::string> lines;
+      lines.reserve(batch.size());
+      for (auto& it : batch) {
+        lines.push_back(it.event ? run_event_line(std::move(*it.event), it.ts, it.key_prefix)
+                                 : std::move(it.line));
+        durable = durable || it.durable;
+      }
+      broken = st->writer.append_lines(lines); // One write(2) for the batch.
+      written = broken ? 0 : int64_t(lines.size());
     }
     bool synced = false;
     if (durable && !broken) {

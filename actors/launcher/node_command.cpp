@@ -5,6 +5,7 @@
 #include "actors/messages.hpp"
 #include "actors/model_host.hpp"
 #include "actors/node_actor.hpp"
+#include "actors/system_config.hpp"
 #include "runtime/config.hpp"
 
 #include "caf/actor_system.hpp"
@@ -18,15 +19,6 @@
 namespace troupe::launcher {
 
 namespace {
-
-struct node_config : caf::actor_system_config {
-  explicit node_config(int threads) {
-    actors::register_message_types(*this);
-    load<caf::io::middleman>();
-    set("scheduler.max-threads", std::max(2, threads));
-    set("logger.console", caf::atom("none"));
-  }
-};
 
 } // namespace
 
@@ -51,7 +43,7 @@ int cmd_node(const node_options& o) {
                  "cluster.secret) in troupe.toml, or TROUPE_CLUSTER_SECRET\n";
     return 1;
   }
-  node_config sys_cfg(c.node.threads);
+  actors::system_config sys_cfg(c.node, true);
   caf::actor_system sys{sys_cfg};
 
   auto eo = actors::executor_options_from(c, name, c.paths.runs,

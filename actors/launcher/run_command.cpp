@@ -2,6 +2,7 @@
 
 #include "actors/deploy.hpp"
 #include "actors/node_actor.hpp"
+#include "actors/system_config.hpp"
 #include "actors/launcher/run_view.hpp"
 #include "actors/messages.hpp"
 #include "dsl/compile.hpp"
@@ -22,16 +23,6 @@ namespace troupe::launcher {
 namespace {
 
 using runtime::value;
-
-struct run_config : caf::actor_system_config {
-  run_config(int threads, bool cluster) {
-    actors::register_message_types(*this);
-    if (cluster)
-      load<caf::io::middleman>();
-    set("scheduler.max-threads", std::max(2, threads));
-    set("logger.console", caf::atom("none"));
-  }
-};
 
 // --input NAME=VALUE: text inputs take VALUE as it is; others parse it as JSON.
 bool parse_inputs(const run_options& o, const dsl::ir::workflow* wf, value& out) {
@@ -121,7 +112,7 @@ int cmd_run(const run_options& o, const std::string& version) {
   d.config = config;
   d.version = version;
 
-  run_config sys_cfg(config.node.threads, !o.cluster.empty());
+  actors::system_config sys_cfg(config.node, !o.cluster.empty());
   caf::actor_system sys{sys_cfg};
   caf::scoped_actor self{sys};
   if (!o.cluster.empty()) {

@@ -50,6 +50,8 @@ TEST_F(config_test, valid_full_file_sets_every_key) {
 name = "n1"
 listen = "0.0.0.0:7800"
 threads = 6
+scheduler = "sharing"
+idle_sleep_us = 0
 
 [paths]
 models = "m"
@@ -101,6 +103,8 @@ path = "other.gguf"
   EXPECT_EQ(c.node.listen.host, "0.0.0.0");
   EXPECT_EQ(c.node.listen.port, 7800);
   EXPECT_EQ(c.node.threads, 6);
+  EXPECT_EQ(c.node.scheduler, "sharing");
+  EXPECT_EQ(c.node.idle_sleep_us, 0);
   EXPECT_EQ(c.paths.models, dir_.path() / "m");
   EXPECT_EQ(c.paths.runs, fs::path{"/var/lib/troupe/runs"});
   EXPECT_EQ(c.paths.cache, dir_.path() / "state" / "cache.jsonl");
@@ -219,6 +223,15 @@ TEST_F(config_test, bad_host_port_values_are_errors) {
     EXPECT_NE(res.error().find(c.says), std::string::npos) << res.error();
   }
   EXPECT_TRUE(parse_host_port("h:0", true).ok());
+}
+
+TEST_F(config_test, the_scheduler_is_stealing_or_sharing) {
+  EXPECT_EQ(errors_of("[node]\nscheduler = \"shareing\"\n"),
+            std::vector<std::string>{at("2:13: node.scheduler: 'shareing' is not one of "
+                                        "\"stealing\", \"sharing\"; did you mean 'sharing'?")});
+  EXPECT_EQ(errors_of("[node]\nidle_sleep_us = -1\n"),
+            std::vector<std::string>{at("2:17: node.idle_sleep_us: -1 is out of range "
+                                        "(expected 0 to 1000000)")});
 }
 
 TEST_F(config_test, numbers_out_of_range_are_errors) {

@@ -238,6 +238,28 @@ TEST_F(journal_test, full_disk_is_an_error_value) {
     << res.error().message;
 }
 
+TEST_F(journal_test, a_batch_of_lines_is_appended_whole_or_not_at_all) {
+  auto opened = journal_writer::open(file_);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto w = std::move(opened).value();
+  EXPECT_FALSE(w.append_lines({R"({"ts":1,"event":"run_started"})",
+                               R"({"ts":2,"event":"step_started","key":"a"})",
+                               R"({"ts":3,"event":"step_finished","key":"a"})"}));
+  EXPECT_FALSE(w.append_lines({}));
+  const auto read = read_journal(file_);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  ASSERT_EQ(3u, read.value().events.size());
+  EXPECT_EQ("step_finished", read.value().events[2]["event"]);
+
+  if (!fs::exists("/dev/full"))
+    GTEST_SKIP() << "no /dev/full";
+  auto full = journal_writer::open("/dev/full");
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  auto err = std::move(full).value().append_lines({R"({"ts":1,"event":"run_started"})"});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_NE(err->message.find("No space left on device"), std::string::npos) << err->message;
+}
+
 TEST_F(journal_test, reading_a_missing_journal_is_an_error) {
   const auto read = read_journal(dir_.path() / "absent.jsonl");
   ASSERT_FALSE(read.ok());
