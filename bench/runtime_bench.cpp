@@ -33,7 +33,7 @@
 // --scheduler and --moderate-sleep-us set troupe.toml's [node] scheduler
 // and idle_sleep_us, in this process and in the two-node mode's node
 // process: an idle work-stealing worker polls with such sleeps (CAF's
-// moderate-sleep-duration, 50 us by default) before it waits on a
+// moderate-sleep-duration; troupe sets 0, CAF 50 us) before it waits on a
 // condition variable, and every hop of a chain's critical path may land
 // on such a worker.
 #include "actors/deploy.hpp"

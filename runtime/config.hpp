@@ -22,7 +22,7 @@
 //                                #   picks a free one; IPv6 as [::1]:7700
 //   threads = 8                  # 1..4096; default: hardware concurrency
 //   scheduler = "stealing"       # CAF scheduler: "stealing" or "sharing"
-//   idle_sleep_us = 50           # 0..1000000: an idle stealing worker's poll
+//   idle_sleep_us = 0            # 0..1000000: an idle stealing worker's poll
 //                                #   sleep (CAF moderate-sleep-duration)
 //   [paths]
 //   models = "models"            # models directory (see model_paths.hpp);
@@ -91,8 +91,11 @@ struct node_config {
   /// shared queue).
   std::string scheduler = "stealing";
   /// Work stealing: how long an idle worker sleeps between polls before it
-  /// waits on a condition variable (CAF's moderate-sleep-duration).
-  std::int64_t idle_sleep_us = 50;
+  /// waits on a condition variable (CAF's moderate-sleep-duration, whose
+  /// own default is 50). 0 by measurement: a chain of steps across nodes
+  /// is about a third faster, one node as fast or faster, and an idle node
+  /// costs the same (docs/benchmarks.md).
+  std::int64_t idle_sleep_us = 0;
 };
 
 /// [paths]; a path set in the file is already joined to the file's

@@ -51,7 +51,7 @@ name = "n1"
 listen = "0.0.0.0:7800"
 threads = 6
 scheduler = "sharing"
-idle_sleep_us = 0
+idle_sleep_us = 20
 
 [paths]
 models = "m"
@@ -104,7 +104,7 @@ path = "other.gguf"
   EXPECT_EQ(c.node.listen.port, 7800);
   EXPECT_EQ(c.node.threads, 6);
   EXPECT_EQ(c.node.scheduler, "sharing");
-  EXPECT_EQ(c.node.idle_sleep_us, 0);
+  EXPECT_EQ(c.node.idle_sleep_us, 20);
   EXPECT_EQ(c.paths.models, dir_.path() / "m");
   EXPECT_EQ(c.paths.runs, fs::path{"/var/lib/troupe/runs"});
   EXPECT_EQ(c.paths.cache, dir_.path() / "state" / "cache.jsonl");
@@ -144,6 +144,8 @@ TEST_F(config_test, empty_file_gives_the_defaults) {
   EXPECT_EQ(c.node.name, d.node.name);
   EXPECT_EQ(c.node.listen.text(), "127.0.0.1:7700");
   EXPECT_GE(c.node.threads, 1);
+  EXPECT_EQ(c.node.scheduler, "stealing");
+  EXPECT_EQ(c.node.idle_sleep_us, 0);
   EXPECT_FALSE(c.paths.models);
   EXPECT_EQ(c.paths.runs, fs::path{".troupe/runs"});
   EXPECT_EQ(c.paths.cache, fs::path{".troupe/cache.jsonl"});
