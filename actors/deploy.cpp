@@ -247,6 +247,20 @@ base::result<deployment, deploy_error> deploy(caf::actor_system& sys, deploy_opt
   return d;
 }
 
+void plan_run::stop() const {
+  caf::anon_send_exit(planner, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(verifier, caf::exit_reason::user_shutdown);
+}
+
+plan_run plan_run_spawn(caf::actor_system& sys, const planner_options& parent,
+                        std::shared_ptr<const dsl::compilation> program, std::string workflow,
+                        std::string key_prefix) {
+  auto child = plan_run_options(parent, program, std::move(workflow), std::move(key_prefix));
+  child.verifier = verifier_actor_spawn(sys, std::move(program));
+  auto verifier = child.verifier;
+  return {planner_actor_spawn(sys, std::move(child)), verifier};
+}
+
 planner_options plan_run_options(const planner_options& parent,
                                  std::shared_ptr<const dsl::compilation> program,
                                  std::string workflow, std::string key_prefix) {

@@ -1,5 +1,7 @@
 #include "actors/jobs.hpp"
 
+#include "actors/records.hpp"
+
 #include "runtime/journal.hpp"
 
 namespace troupe::actors {
@@ -35,6 +37,19 @@ step_job step_job_for(const dsl::ir::graph& graph, const std::string& run_id,
   j.seed = r.seed;
   j.stop = step.stop;
   return j;
+}
+
+runtime::step_record answer_of(const base::result<step_outcome, caf::error>& reply,
+                               const step_job& job, const std::string& node) {
+  auto unanswered = [&](const std::string& why) {
+    return runtime::step_record::unanswered(job.key, job.model, node, why);
+  };
+  if (!reply)
+    return unanswered("executor on node '" + node + "' failed: " + caf::to_string(reply.error()));
+  auto rec = step_record_read(reply.value().record);
+  if (!rec)
+    return unanswered("bad step record from node '" + node + "': " + rec.error());
+  return std::move(rec).value();
 }
 
 runtime::step_record record_for(const step_job& job, const std::string& node) {

@@ -16,6 +16,12 @@ namespace troupe::actors {
 step_job step_job_for(const dsl::ir::graph& graph, const std::string& run_id,
                       const runtime::task& t, uint32_t attempt, const runtime::job_request& r);
 
+/// What an executor on `node` answered for `job`: its step record, or one
+/// that says why there is none (the executor failed, or its record is not
+/// valid) and counts as a failed call.
+runtime::step_record answer_of(const base::result<step_outcome, caf::error>& reply,
+                               const step_job& job, const std::string& node);
+
 /// The record of `job` run on `node`, started now: key, attempt, model and
 /// node set; the caller fills in the outcome and finished_us.
 runtime::step_record record_for(const step_job& job, const std::string& node);

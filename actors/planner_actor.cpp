@@ -224,27 +224,15 @@ private:
     record(runtime::ev_step_started{entry.key, entry.job.attempt, entry.job.model, node});
     auto job = entry.job;
     auto id = pool_.add(*e, std::move(entry));
-    auto failed = [this, e = *e](const job_entry& j, std::string why) {
-      answer(j.key, j.serial,
-             runtime::step_record::unanswered(j.key, j.job.model, opts_.executors[e].node, why));
+    // Either way the answer counts only while the job is still tracked:
+    // one re-sent elsewhere after its node was lost is answered from there.
+    auto settle = [this, id, e = *e](const base::result<step_outcome, caf::error>& o) {
+      if (auto entry = pool_.take(id, e))
+        answer(entry->key, entry->serial, answer_of(o, entry->job, opts_.executors[e].node));
     };
     request(opts_.executors[*e].actor, caf::infinite, execute_atom_v, std::move(job))
-      .then(
-        [this, id, e = *e, failed](const step_outcome& o) {
-          auto entry = pool_.take(id, e);
-          if (!entry)
-            return; // Re-sent elsewhere after its node was lost.
-          auto rec = step_record_read(o.record);
-          if (!rec)
-            return failed(*entry, "bad step record from node '" + opts_.executors[e].node
-                                    + "': " + rec.error());
-          answer(entry->key, entry->serial, std::move(rec).value());
-        },
-        [this, id, e = *e, failed](const caf::error& err) {
-          if (auto entry = pool_.take(id, e))
-            failed(*entry, "executor on node '" + opts_.executors[e].node
-                             + "' failed: " + caf::to_string(err));
-        });
+      .then([settle](const step_outcome& o) { settle(o); },
+            [settle](const caf::error& err) { settle(err); });
   }
 
   void answer(const std::string& key, uint64_t serial, runtime::step_record rec) {
@@ -289,25 +277,17 @@ private:
       });
   }
 
-
   // Runs an accepted plan with a child planner under the plan's key prefix,
   // sharing this run's journal, router and executors.
   void run_plan(runtime::step_attempts& s, step_action a) {
-    auto child = plan_run_options(opts_, a.plan_program, a.plan_workflow, a.plan_prefix);
-    child.verifier = verifier_actor_spawn(system(), a.plan_program);
-    auto verifier = child.verifier;
-    auto planner = planner_actor_spawn(system(), std::move(child));
-    auto stop = [planner, verifier] {
-      caf::anon_send_exit(planner, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(verifier, caf::exit_reason::user_shutdown);
-    };
-    auto done = [this, key = s.current().key, serial = s.serial()](runtime::run_outcome o) {
+    auto child = plan_run_spawn(system(), opts_, a.plan_program, a.plan_workflow, a.plan_prefix);
+    auto done = [this, key = s.current().key, serial = s.serial(), child](runtime::run_outcome o) {
+      child.stop();
       with_task(key, [&](runtime::step_attempts& s) { return s.on_plan_run(serial, o); });
     };
-    request(planner, caf::infinite, run_atom_v)
+    request(child.planner, caf::infinite, run_atom_v)
       .then(
-        [stop, done](const run_summary& sum) {
-          stop();
+        [done](const run_summary& sum) {
           done({sum.ok, value::parse(sum.outputs_json, nullptr, false), sum.failures});
         },
         [done](const caf::error& e) { done({false, {}, {"its planner: " + caf::to_string(e)}}); });

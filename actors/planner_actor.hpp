@@ -82,6 +82,18 @@ planner_options plan_run_options(const planner_options& parent,
                                  std::shared_ptr<const dsl::compilation> program,
                                  std::string workflow, std::string key_prefix);
 
+/// The actors running an accepted plan: a child planner with
+/// plan_run_options() and a verifier over the plan's program.
+struct plan_run {
+  planner_actor planner;
+  verifier_actor verifier;
+  void stop() const; ///< Sends both an exit (user_shutdown).
+};
+
+plan_run plan_run_spawn(caf::actor_system& sys, const planner_options& parent,
+                        std::shared_ptr<const dsl::compilation> program, std::string workflow,
+                        std::string key_prefix);
+
 /// Spawns a planner; the run starts with the first (run_atom) request.
 planner_actor planner_actor_spawn(caf::actor_system& sys, planner_options opts);
 

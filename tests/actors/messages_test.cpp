@@ -2,6 +2,7 @@
 // (what crossing nodes does), and FlatBuffers payloads are verified on
 // receipt: good ones decode exactly, corrupt or truncated ones are errors.
 #include "actors/messages.hpp"
+#include "actors/jobs.hpp"
 #include "actors/records.hpp"
 
 #include "caf/actor_system.hpp"
@@ -223,6 +224,30 @@ TEST(records, corrupt_and_truncated_buffers_are_errors) {
   EXPECT_NE(std::string::npos, e.error().find("not a valid FlatBuffer")) << e.error();
   // A record without a key is refused.
   EXPECT_FALSE(step_record_read(step_record_write(runtime::step_record{})));
+}
+
+TEST(records, an_executors_answer_is_its_record_or_says_why_there_is_none) {
+  step_job job;
+  job.key = "s";
+  job.model = "m";
+  runtime::step_record r;
+  r.key = "s";
+  r.ok = true;
+  r.node = "b";
+  r.output_json = "\"x\"";
+  auto got = answer_of(step_outcome{step_record_write(r)}, job, "b");
+  EXPECT_TRUE(got.ok);
+  EXPECT_EQ("\"x\"", got.output_json);
+
+  auto bad = answer_of(step_outcome{{1, 2, 3}}, job, "b");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ("s", bad.key);
+  EXPECT_EQ("m", bad.model);
+  EXPECT_EQ(0u, bad.error.rfind("bad step record from node 'b': ", 0)) << bad.error;
+
+  auto failed = answer_of(caf::make_error(caf::sec::request_timeout), job, "b");
+  EXPECT_FALSE(failed.ok);
+  EXPECT_EQ(0u, failed.error.rfind("executor on node 'b' failed: ", 0)) << failed.error;
 }
 
 TEST(records, token_lists_are_checked) {
