@@ -2,6 +2,7 @@
 
 // Helpers for tests that run the real `troupe` binary as a user would.
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
@@ -57,6 +58,30 @@ inline std::string scratch(const std::string& name, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
+
+/// Removes this process's fresh_dir() and scratch() directories once every
+/// test of the process passed; after a failure they stay, with the run's
+/// journal and logs, for whoever looks into it. (ctest runs each test in
+/// a process of its own.)
+class remove_dirs_on_success : public testing::Environment {
+public:
+  void TearDown() override {
+    if (!testing::UnitTest::GetInstance()->Passed())
+      return;
+    const auto tmp = fs::temp_directory_path();
+    const std::string mine = "troupe-e2e-" + std::to_string(getpid()) + "-";
+    std::error_code ec;
+    std::vector<fs::path> dirs{tmp / ("troupe-launcher-" + std::to_string(getpid()))};
+    for (const auto& e : fs::directory_iterator(tmp, ec))
+      if (e.path().filename().string().rfind(mine, 0) == 0)
+        dirs.push_back(e.path());
+    for (const auto& d : dirs)
+      fs::remove_all(d, ec);
+  }
+};
+
+inline testing::Environment* const remove_dirs_env =
+  testing::AddGlobalTestEnvironment(new remove_dirs_on_success);
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
